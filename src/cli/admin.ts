@@ -1,0 +1,132 @@
+import { generateSecret, generateURI } from 'otplib';
+import qrcode from 'qrcode-terminal';
+import { openService, type Service } from '../service/context.js';
+import { type Installation, initInstallation, mintToken, revokeToken } from '../service/install.js';
+import { totpParameters } from '../service/step-up.js';
+import { NewCredentialSchema } from '../store/tokens.js';
+import { TotpStore } from '../store/totp.js';
+import { demoOpenClawConfig } from './demo-config.js';
+import { CliError, printJson } from './io.js';
+
+export function printInstallation(installation: Installation, json: boolean): void {
+  if (json) return printJson(installation);
+  process.stdout.write(
+    [
+      `Initialised ${installation.dataDir}`,
+      `  document: ${installation.configPath}`,
+      '',
+      'These tokens are shown once; only their hashes are stored.',
+      `  owner (surface cli): ${installation.ownerToken}`,
+      `  agent (id main):     ${installation.agentToken}`,
+      '',
+      'Next: countersign serve --data DIR, then give the agent its token and keep the owner token for yourself.',
+      '',
+    ].join('\n'),
+  );
+}
+
+export function init(options: {
+  data: string;
+  config?: string;
+  policy?: string;
+  schema?: string;
+  json?: boolean;
+}): void {
+  const installation = initInstallation(options.data, {
+    config: options.config,
+    policy: options.policy,
+    schema: options.schema,
+    demoDocument: demoOpenClawConfig,
+  });
+  printInstallation(installation, options.json ?? false);
+}
+
+function withService<T>(data: string, run: (service: Service) => T): T {
+  const service = openService(data);
+  try {
+    return run(service);
+  } finally {
+    service.close();
+  }
+}
+
+export function tokenCreate(options: {
+  data: string;
+  role: string;
+  name: string;
+  surface?: string;
+  agentId?: string;
+  json?: boolean;
+}): void {
+  const input = NewCredentialSchema.safeParse(
+    options.role === 'owner'
+      ? { role: 'owner', name: options.name, surface: options.surface ?? 'cli' }
+      : { role: options.role, name: options.name, agentId: options.agentId ?? options.name },
+  );
+  if (!input.success) {
+    throw new CliError(
+      `Cannot create that token: ${input.error.issues.map((issue) => `${issue.path.join('.') || 'role'}: ${issue.message}`).join('; ')}`,
+    );
+  }
+  const { token, credential } = withService(options.data, (service) => mintToken(service, input.data));
+  if (options.json)
+    return printJson({
+      token,
+      id: credential.id,
+      role: credential.role,
+      name: credential.name,
+      surface: credential.surface,
+      agentId: credential.agentId,
+    });
+  const who =
+    credential.role === 'owner'
+      ? `owner "${credential.name}" on surface ${credential.surface}`
+      : `agent "${credential.agentId}"`;
+  process.stdout.write(`Token for ${who} (shown once):\n${token}\n`);
+}
+
+export function tokenList(options: { data: string; json?: boolean }): void {
+  const credentials = withService(options.data, (service) => service.tokens.list());
+  if (options.json) return printJson({ tokens: credentials });
+  for (const credential of credentials) {
+    const scope = credential.role === 'owner' ? `surface=${credential.surface}` : `agent=${credential.agentId}`;
+    const state = credential.revokedAt ? `revoked ${credential.revokedAt}` : 'active';
+    process.stdout.write(
+      `${credential.id}  ${credential.role.padEnd(5)}  ${credential.name.padEnd(16)}  ${scope.padEnd(20)}  ${state}\n`,
+    );
+  }
+}
+
+export function tokenRevoke(idOrName: string, options: { data: string; json?: boolean }): void {
+  const revoked = withService(options.data, (service) => revokeToken(service, idOrName));
+  if (revoked.length === 0) throw new CliError(`No active token has the id or name "${idOrName}".`);
+  if (options.json) return printJson({ revoked });
+  for (const credential of revoked)
+    process.stdout.write(`Revoked ${credential.id} (${credential.role} ${credential.name})\n`);
+}
+
+export function totpEnroll(options: { data: string; owner: string; json?: boolean }): void {
+  // 20 random bytes (160 bits), the RFC 4226 recommendation; otplib refuses fewer than 16.
+  const secret = generateSecret({ length: 20 });
+  const uri = generateURI({
+    issuer: 'countersign',
+    label: options.owner,
+    secret,
+    algorithm: totpParameters.algorithm,
+    digits: totpParameters.digits,
+    period: totpParameters.period,
+  });
+  withService(options.data, (service) => new TotpStore(service.db).enroll(options.owner, secret, service.now()));
+  if (options.json) return printJson({ owner: options.owner, secret, uri });
+  process.stdout.write(`Scan this with your authenticator app (owner "${options.owner}"):\n\n`);
+  qrcode.generate(uri, { small: true }, (art: string) => process.stdout.write(`${art}\n`));
+  process.stdout.write(`\nOr enter the secret by hand: ${secret}\n${uri}\n`);
+}
+
+export function totpDisable(options: { data: string; owner: string }): void {
+  const removed = withService(options.data, (service) => new TotpStore(service.db).disable(options.owner));
+  if (!removed) throw new CliError(`Owner "${options.owner}" has no authenticator enrolled.`);
+  process.stdout.write(
+    `TOTP disabled for owner "${options.owner}". Changes that need TOTP can no longer be approved by them.\n`,
+  );
+}

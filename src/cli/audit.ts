@@ -1,0 +1,60 @@
+import type { AuditEvent } from '../core/audit.js';
+import { openService } from '../service/context.js';
+import { Client, type ClientOptions } from './client.js';
+import { printJson } from './io.js';
+
+function printEvents(events: AuditEvent[]): void {
+  for (const event of events) {
+    const who = event.actor
+      ? `${event.actor.role}:${event.actor.name}${event.actor.surface ? `@${event.actor.surface}` : ''}`
+      : '-';
+    const extra = [event.tier, event.stepUp ? `step-up=${event.stepUp}` : null, event.proposalId]
+      .filter(Boolean)
+      .join(' ');
+    process.stdout.write(
+      `${String(event.seq).padStart(6)}  ${event.at}  ${event.kind.padEnd(18)} ${who.padEnd(22)} ${extra}\n`,
+    );
+    if (event.paths.length)
+      process.stdout.write(
+        `        paths: ${event.paths.slice(0, 8).join(', ')}${event.paths.length > 8 ? ' …' : ''}\n`,
+      );
+  }
+}
+
+/** Reads from the data directory when given one (no server needed), otherwise from the server. */
+export async function auditList(
+  options: ClientOptions & { data?: string; json?: boolean; after?: string; limit?: string },
+): Promise<void> {
+  const after = Number(options.after ?? 0);
+  const limit = Number(options.limit ?? 500);
+  let events: AuditEvent[];
+  if (options.data) {
+    const service = openService(options.data, { readonlyDatabase: true });
+    try {
+      events = service.audit.list({ after, limit });
+    } finally {
+      service.close();
+    }
+  } else {
+    events = (
+      await new Client(options).request<{ events: AuditEvent[] }>('GET', `/v1/audit?after=${after}&limit=${limit}`)
+    ).events;
+  }
+  if (options.json) return printJson({ events });
+  printEvents(events);
+}
+
+/** Exit 0 when the chain is intact, 1 with the first broken sequence number otherwise. */
+export function auditVerify(options: { data: string; json?: boolean }): number {
+  const service = openService(options.data, { readonlyDatabase: true });
+  try {
+    const result = service.audit.verify();
+    if (options.json) printJson(result);
+    else if (result.ok)
+      process.stdout.write(`Audit chain intact: ${result.count} events, head ${result.head.seq}:${result.head.hash}\n`);
+    else process.stdout.write(`Audit chain BROKEN at event ${result.brokenAt}: ${result.reason}\n`);
+    return result.ok ? 0 : 1;
+  } finally {
+    service.close();
+  }
+}

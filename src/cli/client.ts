@@ -1,0 +1,42 @@
+import { CountersignError, type ErrorCode } from '../core/errors.js';
+
+export type ClientOptions = { url?: string; token?: string };
+
+/** A small HTTP client for owner commands; refusals come back as CountersignErrors with the server's code. */
+export class Client {
+  readonly url: string;
+  private readonly token: string | undefined;
+
+  constructor(options: ClientOptions) {
+    this.url = (options.url ?? process.env.COUNTERSIGN_URL ?? 'http://127.0.0.1:7070').replace(/\/+$/, '');
+    this.token = options.token ?? process.env.COUNTERSIGN_TOKEN;
+  }
+
+  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    if (!this.token) {
+      throw new CountersignError('unauthorized', 'No token: set COUNTERSIGN_TOKEN (or pass --token).');
+    }
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        method,
+        headers: {
+          authorization: `Bearer ${this.token}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      throw new Error(`Cannot reach countersign at ${this.url}: ${(error as Error).cause ?? (error as Error).message}`);
+    }
+    const text = await response.text();
+    const isJson = response.headers.get('content-type')?.includes('application/json');
+    const payload = isJson && text ? (JSON.parse(text) as unknown) : text;
+    if (!response.ok) {
+      const error = (payload as { error?: { code?: string; message?: string } }).error;
+      const code = (error?.code ?? 'internal') as ErrorCode;
+      throw new CountersignError(code, error?.message ?? `HTTP ${response.status}`, { ...(error ?? {}) });
+    }
+    return payload as T;
+  }
+}

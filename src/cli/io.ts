@@ -1,0 +1,60 @@
+import { createInterface } from 'node:readline';
+import type { CountersignError } from '../core/errors.js';
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A failure the user can act on: printed without a stack trace, exit code 1 (or as given). */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** What each refusal means for the person at the terminal, beyond the server's own sentence. */
+const advice: Partial<Record<string, string>> = {
+  unauthorized: 'Set COUNTERSIGN_TOKEN to a valid owner token (countersign token create --role owner …).',
+  forbidden: 'This needs an owner token.',
+  not_found: 'Check the id with `countersign pending`.',
+  not_pending: 'Someone already decided on it.',
+  expired: 'Ask the agent to propose the change again.',
+  surface_not_allowed: 'Approve it from a surface the policy allows for this tier (e.g. the CLI with a cli token).',
+  patch_mismatch: 'The change is not the one you reviewed; run `countersign show` again.',
+  confirm_required: 'Type the confirmation phrase exactly as shown on the card.',
+  totp_not_enrolled: 'Enrol an authenticator: countersign totp enroll --data DIR --owner NAME.',
+  totp_required: 'Enter the 6-digit code from your authenticator app.',
+  totp_invalid: 'Check your authenticator app and the clock of this machine.',
+  totp_replayed: 'Wait for the next code (up to 30 seconds).',
+  totp_locked: 'Too many wrong codes; wait before trying again.',
+  stale_base: 'The document changed; the proposal is now stale and the agent must propose again.',
+  audit_unavailable: 'The server cannot write its audit log; check its disk and database.',
+};
+
+export function explainRefusal(error: CountersignError | { code: string; message: string }): string {
+  const hint = advice[error.code];
+  return `${error.message} [${error.code}]${hint ? `\n  ${hint}` : ''}`;
+}
+
+export async function prompt(question: string, options: { secret?: boolean } = {}): Promise<string> {
+  if (!process.stdin.isTTY) {
+    throw new CliError(`${question.trim()} — no terminal to ask on; pass it as an option instead.`);
+  }
+  const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  if (options.secret) {
+    // Keep the question visible but do not echo what is typed.
+    const output = rl as unknown as { _writeToOutput: (text: string) => void; output: NodeJS.WriteStream };
+    output._writeToOutput = (text: string) => {
+      if (text.includes(question)) output.output.write(text);
+    };
+  }
+  try {
+    return await new Promise<string>((resolve) => rl.question(question, resolve));
+  } finally {
+    if (options.secret) process.stdout.write('\n');
+    rl.close();
+  }
+}

@@ -1,0 +1,104 @@
+import type { Card } from '../core/card.js';
+import { renderText } from '../core/render.js';
+import { Client, type ClientOptions } from './client.js';
+import { CliError, printJson, prompt } from './io.js';
+
+type OwnerOptions = ClientOptions & { json?: boolean };
+
+export async function pending(options: OwnerOptions & { status?: string }): Promise<void> {
+  const status = options.status ?? 'pending';
+  const { proposals } = await new Client(options).request<{ proposals: Card[] }>(
+    'GET',
+    `/v1/proposals?status=${encodeURIComponent(status)}`,
+  );
+  if (options.json) return printJson({ proposals });
+  if (proposals.length === 0) {
+    process.stdout.write(`No ${status} proposals.\n`);
+    return;
+  }
+  const rows = proposals.map((card) => [
+    card.id,
+    card.tier,
+    card.requestedBy.agentId ?? card.requestedBy.name,
+    card.expiresAt.replace('T', ' ').slice(0, 19),
+    card.changes
+      .map((change) => change.path)
+      .slice(0, 3)
+      .join(', ') + (card.changes.length > 3 ? ` (+${card.changes.length - 3})` : ''),
+  ]);
+  const header = ['ID', 'TIER', 'FROM', 'EXPIRES (UTC)', 'PATHS'];
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] as string).length)),
+  );
+  for (const row of [header, ...rows]) {
+    process.stdout.write(
+      `${row
+        .map((cell, column) => cell.padEnd(widths[column] as number))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
+  }
+}
+
+export async function show(id: string, options: OwnerOptions): Promise<void> {
+  const card = await new Client(options).request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
+  if (options.json) return printJson(card);
+  process.stdout.write(renderText(card));
+}
+
+/**
+ * Shows the card, then asks for exactly what it requires: the confirmation phrase and, for
+ * TOTP tiers, a code (read without echo; empty means "I am within my cooldown").
+ */
+export async function approveCommand(
+  id: string,
+  options: OwnerOptions & { totp?: string; confirm?: string; yes?: boolean },
+): Promise<void> {
+  const client = new Client(options);
+  const card = await client.request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
+  if (!options.json) process.stdout.write(renderText(card));
+  if (card.status !== 'pending') throw new CliError(`Proposal ${id} is ${card.status}; there is nothing to approve.`);
+  let confirm = options.confirm;
+  if (card.approval.confirmPhrase && confirm === undefined) {
+    confirm = await prompt(`\nThis is a ${card.tier} change. Type "${card.approval.confirmPhrase}" to approve: `);
+  } else if (!card.approval.confirmPhrase && !options.yes && process.stdin.isTTY) {
+    const answer = await prompt('\nApprove this change? [y/N] ');
+    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('Not approved.');
+  }
+  let totp = options.totp;
+  if (card.approval.totp && totp === undefined && process.stdin.isTTY) {
+    totp =
+      (await prompt('Authenticator code (empty if you approved within your cooldown): ', { secret: true })).trim() ||
+      undefined;
+  }
+  const result = await client.request<{
+    status: string;
+    hash?: string;
+    restartRequired?: boolean;
+    grant?: { expiresAt: string };
+  }>('POST', `/v1/proposals/${encodeURIComponent(id)}/approve`, {
+    patchHash: card.patchHash,
+    ...(confirm === undefined ? {} : { confirm }),
+    ...(totp === undefined ? {} : { totp }),
+  });
+  if (options.json) return printJson(result);
+  if (result.status === 'approved') {
+    process.stdout.write(`Approved. The agent may apply it until ${result.grant?.expiresAt}.\n`);
+  } else {
+    process.stdout.write(
+      `Applied. Document is now ${result.hash}.${result.restartRequired ? ' Restart the gateway for it to take effect.' : ''}\n`,
+    );
+  }
+}
+
+export async function denyCommand(id: string, options: OwnerOptions & { reason?: string }): Promise<void> {
+  const result = await new Client(options).request<{ status: string }>(
+    'POST',
+    `/v1/proposals/${encodeURIComponent(id)}/deny`,
+    {
+      ...(options.reason ? { reason: options.reason } : {}),
+    },
+  );
+  if (options.json) return printJson(result);
+  process.stdout.write(`Denied ${id}.\n`);
+}

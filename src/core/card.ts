@@ -1,0 +1,149 @@
+import { z } from 'zod';
+import { OperationSchema } from './operations.js';
+import { type ApprovalSettings, SurfaceSchema, type Tier, TierSchema } from './policy.js';
+
+export const proposalStatuses = [
+  'pending',
+  'approved',
+  'applied',
+  'denied',
+  'expired',
+  'stale',
+  'withdrawn',
+  'failed',
+] as const;
+export const ProposalStatusSchema = z.enum(proposalStatuses);
+export type ProposalStatus = z.infer<typeof ProposalStatusSchema>;
+
+export const RoleSchema = z.enum(['agent', 'owner']);
+export type Role = z.infer<typeof RoleSchema>;
+
+/** Who did something, as the credential says; never taken from a request body. */
+export const ActorSchema = z.object({
+  role: RoleSchema,
+  name: z.string(),
+  agentId: z.string().nullable(),
+  sessionKey: z.string().nullable(),
+  surface: SurfaceSchema.nullable(),
+});
+export type Actor = z.infer<typeof ActorSchema>;
+
+export const ChangeSchema = z.object({
+  path: z.string(),
+  op: z.enum(['add', 'remove', 'replace']),
+  before: z.json().optional(),
+  after: z.json().optional(),
+  tier: TierSchema,
+  ruleId: z.string().nullable(),
+  explain: z.string(),
+  restart: z.boolean(),
+});
+export type Change = z.infer<typeof ChangeSchema>;
+
+export const StepUpSchema = z.enum(['totp', 'cooldown', 'none']);
+export type StepUp = z.infer<typeof StepUpSchema>;
+
+export const ResolutionSchema = z.object({
+  status: ProposalStatusSchema,
+  at: z.string(),
+  by: ActorSchema.nullable(),
+  reason: z.string().nullable(),
+  stepUp: StepUpSchema.nullable(),
+  hash: z.string().nullable(),
+});
+export type Resolution = z.infer<typeof ResolutionSchema>;
+
+export const ApprovalRequirementsSchema = z.object({
+  totp: z.boolean(),
+  confirmPhrase: z.string().nullable(),
+  surfaces: z.array(SurfaceSchema),
+});
+export type ApprovalRequirements = z.infer<typeof ApprovalRequirementsSchema>;
+
+export const CardSchema = z.object({
+  id: z.string(),
+  target: z.string(),
+  status: z.union([ProposalStatusSchema, z.literal('dry-run')]),
+  tier: TierSchema,
+  createdAt: z.string(),
+  expiresAt: z.string(),
+  requestedBy: ActorSchema,
+  reason: z.string().nullable(),
+  baseHash: z.string(),
+  patchHash: z.string(),
+  targetHash: z.string(),
+  changes: z.array(ChangeSchema),
+  operations: z.array(OperationSchema),
+  restartRequired: z.boolean(),
+  review: z.object({ mcp: z.array(z.record(z.string(), z.unknown())) }),
+  approval: ApprovalRequirementsSchema,
+  resolution: ResolutionSchema.nullable(),
+});
+export type Card = z.infer<typeof CardSchema>;
+
+/** Short enough to type, derived from the exact change so it cannot be reused for another. */
+export function confirmPhraseFor(patchHash: string): string {
+  return `apply ${patchHash.slice('sha256:'.length, 'sha256:'.length + 8)}`;
+}
+
+/** What an owner must present to approve a change of this tier (SPEC §4, Approve). */
+export function approvalRequirements(settings: ApprovalSettings, tier: Tier, patchHash: string): ApprovalRequirements {
+  if (tier === 'allowlisted') return { totp: false, confirmPhrase: null, surfaces: [] };
+  return {
+    totp: settings.totp.tiers.includes(tier),
+    confirmPhrase: settings.confirm.tiers.includes(tier) ? confirmPhraseFor(patchHash) : null,
+    surfaces: tier === 'blocked' ? [] : (settings.surfaces[tier] ?? []),
+  };
+}
+
+export type CardInput = {
+  id: string;
+  target: string;
+  status: Card['status'];
+  createdAt: Date;
+  ttlSeconds: number;
+  requestedBy: Actor;
+  reason: string | null;
+  settings: ApprovalSettings;
+  plan: {
+    tier: Tier;
+    baseHash: string;
+    patchHash: string;
+    targetHash: string;
+    changes: Change[];
+    operations: Card['operations'];
+    restartRequired: boolean;
+  };
+};
+
+/** The card of SPEC §4: everything an owner needs to judge the exact change, secrets already redacted. */
+export function buildCard(input: CardInput): Card {
+  const { plan } = input;
+  return {
+    id: input.id,
+    target: input.target,
+    status: input.status,
+    tier: plan.tier,
+    createdAt: input.createdAt.toISOString(),
+    expiresAt: new Date(input.createdAt.getTime() + input.ttlSeconds * 1000).toISOString(),
+    requestedBy: input.requestedBy,
+    reason: input.reason,
+    baseHash: plan.baseHash,
+    patchHash: plan.patchHash,
+    targetHash: plan.targetHash,
+    changes: plan.changes,
+    operations: plan.operations,
+    restartRequired: plan.restartRequired,
+    review: { mcp: [] },
+    approval: approvalRequirements(input.settings, plan.tier, plan.patchHash),
+    resolution: null,
+  };
+}
+
+export function resolution(
+  status: ProposalStatus,
+  at: Date,
+  fields: Partial<Omit<Resolution, 'status' | 'at'>> = {},
+): Resolution {
+  return { status, at: at.toISOString(), by: null, reason: null, stepUp: null, hash: null, ...fields };
+}

@@ -1,0 +1,58 @@
+/**
+ * Every refusal the service can give, with its HTTP status. The codes are part of the
+ * contract (SPEC §4); keeping them in one table keeps the CLI's messages and the API in step.
+ */
+export const errorStatus = {
+  invalid_request: 400,
+  invalid_patch: 400,
+  forbidden_key: 400,
+  confirm_required: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  blocked: 403,
+  surface_not_allowed: 403,
+  totp_not_enrolled: 403,
+  totp_required: 403,
+  totp_invalid: 403,
+  totp_replayed: 403,
+  not_found: 404,
+  not_pending: 409,
+  stale_base: 409,
+  patch_mismatch: 409,
+  already_applied: 409,
+  executable_changed: 409,
+  rollback_conflict: 409,
+  expired: 410,
+  grant_expired: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  invalid_config: 422,
+  rate_limited: 429,
+  totp_locked: 429,
+  internal: 500,
+  audit_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+export class CountersignError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message: string, details: Record<string, unknown> = {}) {
+    super(message);
+    this.name = 'CountersignError';
+    this.code = code;
+    this.status = errorStatus[code];
+    this.details = details;
+  }
+
+  toBody(): { error: Record<string, unknown> } {
+    return { error: { ...this.details, code: this.code, message: this.message } };
+  }
+}
+
+export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
+  throw new CountersignError(code, message, details);
+}

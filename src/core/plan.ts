@@ -1,0 +1,77 @@
+import type { Change } from './card.js';
+import { diffDocuments } from './diff.js';
+import { documentHash } from './hash.js';
+import type { JsonObject } from './json.js';
+import type { Operation } from './operations.js';
+import { applyPatchForm, type PatchForm } from './patch.js';
+import { formatPath } from './path.js';
+import { type CompiledPolicy, classify, higherTier, type Tier } from './policy.js';
+import { redactValue, restoreRedacted } from './redact.js';
+
+/** Everything the decision needs, computed without I/O from the current document and a patch. */
+export type Plan = {
+  target: JsonObject;
+  baseHash: string;
+  targetHash: string;
+  patchHash: string;
+  tier: Tier;
+  changes: Change[];
+  operations: Operation[];
+  restartRequired: boolean;
+  review: 'mcp' | null;
+  refusedPaths: string[];
+  ruleIds: string[];
+};
+
+export type PlanResult = { kind: 'unchanged' } | ({ kind: 'change' } & Plan);
+
+export function planChange(policy: CompiledPolicy, base: JsonObject, baseHash: string, form: PatchForm): PlanResult {
+  const redact = policy.redactPatterns;
+  const target = restoreRedacted(redact, base, applyPatchForm(base, form));
+  const diff = diffDocuments(base, target);
+  if (diff.leaves.length === 0) return { kind: 'unchanged' };
+
+  let tier: Tier = 'allowlisted';
+  let restartRequired = false;
+  let review: 'mcp' | null = null;
+  const ruleIds = new Set<string>();
+  const changes = diff.leaves.map((leaf): Change => {
+    const decision = classify(policy, leaf);
+    tier = higherTier(tier, decision.tier);
+    restartRequired ||= decision.restart;
+    review ??= decision.review;
+    if (decision.ruleId) ruleIds.add(decision.ruleId);
+    const change: Change = {
+      path: formatPath(leaf.path),
+      op: leaf.op,
+      tier: decision.tier,
+      ruleId: decision.ruleId,
+      explain: decision.explain,
+      restart: decision.restart,
+    };
+    if (leaf.before !== undefined) change.before = redactValue(redact, leaf.before, leaf.path);
+    if (leaf.after !== undefined) change.after = redactValue(redact, leaf.after, leaf.path);
+    return change;
+  });
+
+  const refusedPaths = changes
+    .filter((change) => change.tier === 'blocked' || (policy.mode === 'hard-block' && change.tier !== 'allowlisted'))
+    .map((change) => change.path);
+
+  return {
+    kind: 'change',
+    target,
+    baseHash,
+    targetHash: documentHash(target),
+    patchHash: documentHash(diff.operations.map((placed) => placed.operation)),
+    tier,
+    changes,
+    operations: diff.operations.map(({ operation, at }) =>
+      'value' in operation ? { ...operation, value: redactValue(redact, operation.value, at) } : operation,
+    ),
+    restartRequired,
+    review,
+    refusedPaths,
+    ruleIds: [...ruleIds],
+  };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { ProposalStatusSchema } from './card.js';
+import { hashPattern } from './hash.js';
+import { OperationSchema } from './operations.js';
+
+const hash = z.string().regex(hashPattern, 'a hash is "sha256:" and 64 lowercase hex digits');
+const targetName = z.string().min(1).max(63).optional();
+
+/** Body of `POST /v1/proposals` (SPEC §4, Propose). */
+export const ProposeRequestSchema = z
+  .object({
+    baseHash: hash,
+    patch: z.json().optional(),
+    operations: z.array(OperationSchema).max(10_000).optional(),
+    replace: z.json().optional(),
+    replacePaths: z.array(z.string().max(1000)).max(1000).optional(),
+    sessionKey: z.string().min(1).max(256).optional(),
+    reason: z.string().max(4000).optional(),
+    dryRun: z.boolean().optional(),
+    target: targetName,
+  })
+  .strict()
+  .refine((body) => [body.patch, body.operations, body.replace].filter((form) => form !== undefined).length === 1, {
+    message: 'exactly one of "patch", "operations" or "replace" is required',
+    path: ['patch'],
+  });
+export type ProposeRequest = z.infer<typeof ProposeRequestSchema>;
+
+export const ApproveRequestSchema = z
+  .object({
+    patchHash: hash,
+    totp: z
+      .string()
+      .regex(/^\d{6,8}$/, 'a TOTP code is 6 to 8 digits')
+      .optional(),
+    confirm: z.string().max(200).optional(),
+  })
+  .strict();
+export type ApproveRequest = z.infer<typeof ApproveRequestSchema>;
+
+export const DenyRequestSchema = z.object({ reason: z.string().max(4000).optional() }).strict();
+export type DenyRequest = z.infer<typeof DenyRequestSchema>;
+
+export const AgentApplyRequestSchema = z.object({ sessionKey: z.string().min(1).max(256) }).strict();
+export type AgentApplyRequest = z.infer<typeof AgentApplyRequestSchema>;
+
+export const ProposalIdSchema = z.object({ id: z.string().min(1).max(100) });
+
+export const ListProposalsQuerySchema = z
+  .object({
+    status: ProposalStatusSchema.optional(),
+    target: targetName,
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+  })
+  .strict();
+
+export const TargetQuerySchema = z.object({ target: targetName }).strict();
+
+export const CardQuerySchema = z.object({ format: z.enum(['markdown', 'text', 'json']).default('markdown') }).strict();
+
+export const AuditQuerySchema = z
+  .object({
+    after: z.coerce.number().int().min(0).default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(500),
+    proposalId: z.string().max(100).optional(),
+  })
+  .strict();

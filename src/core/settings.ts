@@ -1,0 +1,58 @@
+import { z } from 'zod';
+
+/** `DATA/countersign.json`: what an installation manages and how. Relative paths are relative to the data directory. */
+export const TargetSettingsSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "-" and "_"'),
+    path: z.string().min(1),
+    policy: z.string().min(1),
+    schema: z.string().min(1).nullable().default(null),
+  })
+  .strict();
+export type TargetSettings = z.infer<typeof TargetSettingsSchema>;
+
+export const LimitsSchema = z
+  .object({
+    bodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(256 * 1024 * 1024)
+      .default(8 * 1024 * 1024),
+    maxDepth: z.number().int().min(4).max(1000).default(64),
+    maxKeys: z.number().int().min(100).max(10_000_000).default(1_000_000),
+  })
+  .strict();
+export type Limits = z.infer<typeof LimitsSchema>;
+
+/** Requests per minute per token (or per address for unauthenticated calls). */
+export const RateLimitsSchema = z
+  .object({
+    requestsPerMinute: z.number().int().min(1).default(1200),
+    proposalsPerMinute: z.number().int().min(1).default(120),
+    approvalsPerMinute: z.number().int().min(1).default(30),
+  })
+  .strict();
+export type RateLimits = z.infer<typeof RateLimitsSchema>;
+
+export const SettingsSchema = z
+  .object({
+    version: z.literal(1),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(7070),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 7070 }),
+    targets: z
+      .array(TargetSettingsSchema)
+      .min(1)
+      .refine((targets) => new Set(targets.map((target) => target.name)).size === targets.length, {
+        message: 'target names must be unique',
+      }),
+    limits: LimitsSchema.default(LimitsSchema.parse({})),
+    rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
+  })
+  .strict();
+export type Settings = z.infer<typeof SettingsSchema>;

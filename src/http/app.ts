@@ -1,0 +1,54 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { CountersignError } from '../core/errors.js';
+import type { Service } from '../service/context.js';
+import { version } from '../version.js';
+import { authentication } from './auth.js';
+import { errorHandler } from './errors.js';
+import { registerJsonBodyParser } from './json-body.js';
+import { rateLimits } from './rate-limits.js';
+import { auditRoutes } from './routes/audit.js';
+import { configRoutes } from './routes/config.js';
+import { healthRoutes } from './routes/health.js';
+import { proposalRoutes } from './routes/proposals.js';
+
+export type AppOptions = { logRequests?: boolean; rateLimit?: boolean };
+
+/** The HTTP shell: parsing, authentication and error shape; every decision is in the service. */
+export async function buildApp(service: Service, options: AppOptions = {}): Promise<FastifyInstance> {
+  const { limits } = service.settings;
+  const app: FastifyInstance = Fastify({
+    loggerInstance: service.log as FastifyBaseLogger,
+    disableRequestLogging: !(options.logRequests ?? true),
+    bodyLimit: limits.bodyBytes,
+    // Proposal ids are UUIDs; anything long is noise.
+    maxParamLength: 200,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    const error = new CountersignError('not_found', `There is no ${request.method} ${request.url.split('?')[0]}.`);
+    return reply.status(error.status).send(error.toBody());
+  });
+  registerJsonBodyParser(app, limits);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      info: { title: 'countersign', version, description: 'Agents propose, owners countersign the exact diff.' },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(authentication, { service });
+  if (options.rateLimit ?? true) await app.register(rateLimits, { limits: service.settings.rateLimits });
+  await app.register(healthRoutes);
+  await app.register(configRoutes, { service });
+  await app.register(proposalRoutes, { service });
+  await app.register(auditRoutes, { service });
+  return app;
+}

@@ -1,0 +1,156 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { fail } from '../../core/errors.js';
+import { renderMarkdown, renderText } from '../../core/render.js';
+import {
+  AgentApplyRequestSchema,
+  ApproveRequestSchema,
+  CardQuerySchema,
+  DenyRequestSchema,
+  ListProposalsQuerySchema,
+  ProposalIdSchema,
+  ProposeRequestSchema,
+} from '../../core/requests.js';
+import type { Service } from '../../service/context.js';
+import { applyGrant, approve, deny, withdraw } from '../../service/decide.js';
+import { propose } from '../../service/propose.js';
+import { getProposal, listProposals, requireOwner } from '../../service/queries.js';
+import { callerOf } from '../auth.js';
+
+const tags = ['proposals'];
+
+export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (app, { service }) => {
+  app.post(
+    '/v1/proposals',
+    {
+      schema: {
+        summary: 'Propose a change (merge patch, RFC 6902 operations or whole document)',
+        tags,
+        body: ProposeRequestSchema,
+      },
+    },
+    async (request, reply) => {
+      const outcome = propose(service, callerOf(request), request.body);
+      return reply.status(outcome.httpStatus).send(outcome.body);
+    },
+  );
+
+  app.get(
+    '/v1/proposals',
+    {
+      schema: {
+        summary: 'List proposals (owners: all; agents: their own)',
+        tags,
+        querystring: ListProposalsQuerySchema,
+      },
+    },
+    async (request) => ({ proposals: listProposals(service, callerOf(request), request.query) }),
+  );
+
+  app.get(
+    '/v1/proposals/:id',
+    { schema: { summary: 'One proposal card', tags, params: ProposalIdSchema } },
+    async (request) => getProposal(service, callerOf(request), request.params.id),
+  );
+
+  app.get(
+    '/v1/proposals/:id/card',
+    {
+      schema: {
+        summary: 'The card rendered for chat (markdown) or a terminal (text)',
+        tags,
+        params: ProposalIdSchema,
+        querystring: CardQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      requireOwner(caller);
+      const card = getProposal(service, caller, request.params.id);
+      if (request.query.format === 'json') return card;
+      const markdown = request.query.format === 'markdown';
+      return reply
+        .type(markdown ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8')
+        .send(markdown ? renderMarkdown(card) : renderText(card));
+    },
+  );
+
+  app.post(
+    '/v1/proposals/:id/approve',
+    {
+      schema: {
+        summary: 'Countersign the exact change (owner)',
+        tags,
+        params: ProposalIdSchema,
+        body: ApproveRequestSchema,
+      },
+    },
+    async (request) => {
+      const outcome = approve(service, callerOf(request), request.params.id, request.body);
+      if (outcome.status === 'approved') return outcome;
+      return {
+        status: outcome.status,
+        hash: outcome.hash,
+        restartRequired: outcome.restartRequired,
+        proposal: outcome.proposal,
+      };
+    },
+  );
+
+  app.post(
+    '/v1/proposals/:id/deny',
+    {
+      schema: {
+        summary: 'Refuse a proposal (owner)',
+        tags,
+        params: ProposalIdSchema,
+        body: DenyRequestSchema.optional(),
+      },
+    },
+    async (request) => ({
+      status: 'denied',
+      proposal: deny(service, callerOf(request), request.params.id, request.body ?? {}),
+    }),
+  );
+
+  app.post(
+    '/v1/proposals/:id/withdraw',
+    {
+      schema: {
+        summary: 'Withdraw your own proposal (agent)',
+        tags,
+        params: ProposalIdSchema,
+        body: z.object({}).strict().optional(),
+      },
+    },
+    async (request) => ({ status: 'withdrawn', proposal: withdraw(service, callerOf(request), request.params.id) }),
+  );
+
+  app.post(
+    '/v1/proposals/:id/apply',
+    {
+      schema: {
+        summary: 'Use a grant (proposing agent, apply: "by-agent")',
+        tags,
+        params: ProposalIdSchema,
+        body: AgentApplyRequestSchema,
+      },
+    },
+    async (request) => {
+      const applied = applyGrant(service, callerOf(request), request.params.id, request.body);
+      return {
+        status: 'applied',
+        hash: applied.hash,
+        restartRequired: applied.restartRequired,
+        proposal: applied.proposal,
+      };
+    },
+  );
+
+  for (const action of ['smoke-test', 'rollback'] as const) {
+    app.post(`/v1/proposals/:id/${action}`, { schema: { tags, params: ProposalIdSchema } }, async (request) => {
+      requireOwner(callerOf(request));
+      fail('not_found', `${action} is not available in this version.`);
+    });
+  }
+};

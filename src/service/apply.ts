@@ -1,0 +1,209 @@
+import { type Actor, type Card, type ProposalStatus, resolution, type StepUp } from '../core/card.js';
+import { CountersignError, fail } from '../core/errors.js';
+import { documentHash } from '../core/hash.js';
+import { readDocumentText, writeDocumentAtomic } from '../store/document-file.js';
+import type { ProposalRecord } from '../store/proposals.js';
+import { appendAudit, withAudit } from './audit.js';
+import type { Service, TargetRuntime } from './context.js';
+import { currentDocument, parseDocument, rememberDocument } from './document.js';
+
+/** Why an apply is allowed, carried from the decision into the audit record (and through a crash). */
+export type ApplyReason = {
+  actor: Actor;
+  approvedBy: Actor | null;
+  stepUp: StepUp;
+  why: string;
+};
+
+export type Applied = { hash: string; restartRequired: boolean; proposal: Card };
+
+function auditFields(target: TargetRuntime, card: Card) {
+  return {
+    target: card.target,
+    proposalId: card.id,
+    tier: card.tier,
+    ruleIds: [...new Set(card.changes.flatMap((change) => (change.ruleId ? [change.ruleId] : [])))],
+    policyHash: target.policyHash,
+    baseHash: card.baseHash,
+    targetHash: card.targetHash,
+    patchHash: card.patchHash,
+    paths: card.changes.map((change) => change.path),
+    reason: card.reason,
+  };
+}
+
+/** Marks a proposal stale because the document moved on, and refuses with `stale_base`. */
+export function refuseStale(
+  service: Service,
+  target: TargetRuntime,
+  record: ProposalRecord,
+  currentHash: string,
+): never {
+  const { card } = record;
+  withAudit(service, () => {
+    service.proposals.transition(
+      card.id,
+      ['pending', 'approved'],
+      'stale',
+      resolution('stale', service.now(), {
+        reason: `The document changed since the proposal was made (now ${currentHash}).`,
+      }),
+      service.now(),
+    );
+    appendAudit(service, { kind: 'proposal.stale', ...auditFields(target, card), details: { currentHash } });
+  });
+  const updated = service.proposals.get(card.id);
+  if (updated) service.events.emit('proposal.resolved', updated.card);
+  fail('stale_base', 'The document changed after this proposal was made; propose again against the current document.', {
+    currentHash,
+  });
+}
+
+/**
+ * The only code that writes a managed document. Order matters for crash safety: the intent is
+ * committed first, then the document is replaced atomically, then the completion and its audit
+ * event commit together. Start-up reconciliation finishes or fails whatever a crash interrupted.
+ */
+export function applyProposal(
+  service: Service,
+  target: TargetRuntime,
+  record: ProposalRecord,
+  from: readonly ProposalStatus[],
+  reason: ApplyReason,
+): Applied {
+  const { card } = record;
+  const current = currentDocument(service, target);
+  if (current.hash !== card.baseHash) refuseStale(service, target, record, current.hash);
+
+  withAudit(service, () => {
+    service.db
+      .prepare(
+        'INSERT INTO apply_intents (proposal_id, target, base_hash, target_hash, context, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
+      .run(
+        card.id,
+        target.name,
+        card.baseHash,
+        card.targetHash,
+        JSON.stringify({ from, reason }),
+        service.now().toISOString(),
+      );
+  });
+
+  try {
+    writeDocumentAtomic(target.path, record.targetDocument);
+  } catch (error) {
+    service.log.error({ err: error, proposal: card.id }, 'document write failed');
+    markFailed(service, target, card, `The document could not be written: ${(error as Error).message}`);
+    throw new CountersignError('internal', 'The document could not be written; nothing was changed.');
+  }
+
+  try {
+    completeApply(service, target, record, from, reason);
+  } catch (error) {
+    // The change is on disk but not in the audit log: put the old document back, fail closed.
+    writeDocumentAtomic(target.path, current.text);
+    throw error;
+  }
+  const applied = service.proposals.get(card.id) as ProposalRecord;
+  service.events.emit('proposal.resolved', applied.card);
+  service.events.emit('change.applied', { target: target.name, hash: card.targetHash, proposal: applied.card });
+  return { hash: card.targetHash, restartRequired: card.restartRequired, proposal: applied.card };
+}
+
+export function completeApply(
+  service: Service,
+  target: TargetRuntime,
+  record: ProposalRecord,
+  from: readonly ProposalStatus[],
+  reason: ApplyReason,
+  details: Record<string, string | boolean> = {},
+): void {
+  const { card } = record;
+  withAudit(service, () => {
+    service.db.prepare('DELETE FROM apply_intents WHERE proposal_id = ?').run(card.id);
+    const moved = service.proposals.transition(
+      card.id,
+      from,
+      'applied',
+      resolution('applied', service.now(), {
+        by: reason.approvedBy ?? reason.actor,
+        stepUp: reason.stepUp,
+        hash: card.targetHash,
+        reason: reason.why,
+      }),
+      service.now(),
+    );
+    if (!moved) fail('not_pending', 'This proposal was already resolved.');
+    rememberDocument(service, target.name, card.targetHash, record.targetDocument);
+    appendAudit(service, {
+      kind: 'change.applied',
+      ...auditFields(target, card),
+      actor: reason.actor,
+      stepUp: reason.stepUp,
+      details: {
+        why: reason.why,
+        approvedBy: reason.approvedBy,
+        requestedBy: card.requestedBy,
+        restartRequired: card.restartRequired,
+        ...details,
+      },
+    });
+  });
+}
+
+export function markFailed(service: Service, target: TargetRuntime, card: Card, why: string): void {
+  try {
+    withAudit(service, () => {
+      service.db.prepare('DELETE FROM apply_intents WHERE proposal_id = ?').run(card.id);
+      service.proposals.transition(
+        card.id,
+        ['pending', 'approved'],
+        'failed',
+        resolution('failed', service.now(), { reason: why }),
+        service.now(),
+      );
+      appendAudit(service, { kind: 'change.failed', ...auditFields(target, card), details: { why } });
+    });
+  } catch (error) {
+    service.log.error({ err: error, proposal: card.id }, 'could not record the failed apply');
+  }
+}
+
+type IntentRow = { proposal_id: string; target: string; target_hash: string; base_hash: string; context: string };
+
+/**
+ * Start-up: an apply interrupted between its intent and its completion is finished if the new
+ * document made it to disk, and marked failed if the old one is still there.
+ */
+export function reconcileIntents(service: Service): Array<{ proposalId: string; outcome: 'completed' | 'failed' }> {
+  const rows = service.db.prepare('SELECT * FROM apply_intents ORDER BY created_at').all() as IntentRow[];
+  const outcomes: Array<{ proposalId: string; outcome: 'completed' | 'failed' }> = [];
+  for (const row of rows) {
+    const target = service.targets.get(row.target);
+    const record = service.proposals.get(row.proposal_id);
+    if (!target || !record) {
+      service.db.prepare('DELETE FROM apply_intents WHERE proposal_id = ?').run(row.proposal_id);
+      continue;
+    }
+    const context = JSON.parse(row.context) as { from: ProposalStatus[]; reason: ApplyReason };
+    const current = currentHashOf(target);
+    if (current === row.target_hash) {
+      completeApply(service, target, record, context.from, context.reason, { recovered: true });
+      outcomes.push({ proposalId: row.proposal_id, outcome: 'completed' });
+    } else {
+      markFailed(service, target, record.card, 'The service stopped before the document was replaced.');
+      outcomes.push({ proposalId: row.proposal_id, outcome: 'failed' });
+    }
+  }
+  return outcomes;
+}
+
+/** Hash of the file as it is, without recording drift: reconciliation must look before judging. */
+function currentHashOf(target: TargetRuntime): string | null {
+  try {
+    return documentHash(parseDocument(readDocumentText(target.path), target.path));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,46 @@
+import type { AuditEntry, AuditEvent } from '../core/audit.js';
+import { CountersignError } from '../core/errors.js';
+import type { Service } from './context.js';
+
+type EntryFields = Partial<AuditEntry> & Pick<AuditEntry, 'kind'>;
+
+export function auditEntry(service: Service, fields: EntryFields): AuditEntry {
+  return {
+    at: service.now().toISOString(),
+    target: null,
+    actor: null,
+    proposalId: null,
+    tier: null,
+    ruleIds: [],
+    policyHash: null,
+    baseHash: null,
+    targetHash: null,
+    patchHash: null,
+    paths: [],
+    stepUp: null,
+    reason: null,
+    details: {},
+    ...fields,
+  };
+}
+
+/**
+ * Runs database writes that carry an audit record. If SQLite cannot commit (read-only,
+ * disk full, locked past the busy timeout) the decision fails closed with 503.
+ */
+export function withAudit<T>(service: Service, write: () => T): T {
+  try {
+    return service.db.transaction(write)();
+  } catch (error) {
+    if (error instanceof CountersignError) throw error;
+    if ((error as { code?: string }).code?.startsWith('SQLITE_')) {
+      service.log.error({ err: error }, 'audit write failed; refusing the change');
+      throw new CountersignError('audit_unavailable', 'The audit log cannot be written, so nothing was changed.');
+    }
+    throw error;
+  }
+}
+
+export function appendAudit(service: Service, fields: EntryFields): AuditEvent {
+  return service.audit.append(auditEntry(service, fields));
+}

@@ -1,0 +1,122 @@
+import { EventEmitter } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import pino, { type Logger } from 'pino';
+import { z } from 'zod';
+import type { Card } from '../core/card.js';
+import { documentHash } from '../core/hash.js';
+import { type CompiledPolicy, compilePolicy, PolicyError } from '../core/policy.js';
+import type { DocumentValidator } from '../core/schema-issues.js';
+import { type Settings, SettingsSchema } from '../core/settings.js';
+import { AuditLog } from '../store/audit-log.js';
+import { type Db, openDatabase } from '../store/database.js';
+import { ProposalStore } from '../store/proposals.js';
+import { TokenStore } from '../store/tokens.js';
+import { loadSchemaValidator } from './schema.js';
+
+export const SETTINGS_FILE = 'countersign.json';
+export const DATABASE_FILE = 'countersign.db';
+
+export type TargetRuntime = {
+  name: string;
+  path: string;
+  policy: CompiledPolicy;
+  policyHash: string;
+  validate: DocumentValidator | null;
+};
+
+export type ServiceEvents = {
+  'proposal.created': [Card];
+  'proposal.resolved': [Card];
+  'change.applied': [{ target: string; hash: string; proposal: Card }];
+};
+
+/** Everything a use case needs: stores, compiled policies, a clock and a logger. */
+export type Service = {
+  dataDir: string;
+  settings: Settings;
+  db: Db;
+  tokens: TokenStore;
+  proposals: ProposalStore;
+  audit: AuditLog;
+  targets: Map<string, TargetRuntime>;
+  defaultTarget: string;
+  now: () => Date;
+  log: Logger;
+  events: EventEmitter<ServiceEvents>;
+  close: () => void;
+};
+
+export class SetupError extends Error {
+  override name = 'SetupError';
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SetupError(`Cannot read ${what} ${file}: ${(error as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new SetupError(`${what} ${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function loadSettings(dataDir: string): Settings {
+  const file = join(dataDir, SETTINGS_FILE);
+  const parsed = SettingsSchema.safeParse(readJson(file, 'settings file'));
+  if (!parsed.success) throw new SetupError(`Settings file ${file} is invalid:\n${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
+/** A policy is checked at start-up: a bad one stops the server with the field it got wrong. */
+export function loadPolicy(file: string): { policy: CompiledPolicy; policyHash: string } {
+  const raw = readJson(file, 'policy');
+  try {
+    return { policy: compilePolicy(raw), policyHash: documentHash(raw) };
+  } catch (error) {
+    if (error instanceof PolicyError) throw new SetupError(`Policy ${file} is invalid:\n${error.message}`);
+    throw error;
+  }
+}
+
+export type OpenOptions = { now?: () => Date; logger?: Logger; readonlyDatabase?: boolean };
+
+export function openService(dataDir: string, options: OpenOptions = {}): Service {
+  const root = resolve(dataDir);
+  const settings = loadSettings(root);
+  const inData = (file: string) => (isAbsolute(file) ? file : join(root, file));
+  const targets = new Map<string, TargetRuntime>();
+  for (const target of settings.targets) {
+    const { policy, policyHash } = loadPolicy(inData(target.policy));
+    let validate: DocumentValidator | null = null;
+    if (target.schema) {
+      try {
+        validate = loadSchemaValidator(inData(target.schema));
+      } catch (error) {
+        throw new SetupError(
+          `JSON Schema ${inData(target.schema)} for target "${target.name}" cannot be used: ${(error as Error).message}`,
+        );
+      }
+    }
+    targets.set(target.name, { name: target.name, path: inData(target.path), policy, policyHash, validate });
+  }
+  const db = openDatabase(join(root, DATABASE_FILE), { readonly: options.readonlyDatabase ?? false });
+  return {
+    dataDir: root,
+    settings,
+    db,
+    tokens: new TokenStore(db),
+    proposals: new ProposalStore(db),
+    audit: new AuditLog(db),
+    targets,
+    defaultTarget: (settings.targets[0] as { name: string }).name,
+    now: options.now ?? (() => new Date()),
+    log: options.logger ?? pino({ level: 'silent' }),
+    events: new EventEmitter<ServiceEvents>(),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,76 @@
+import { diffDocuments } from '../core/diff.js';
+import { fail } from '../core/errors.js';
+import { documentHash } from '../core/hash.js';
+import { isObject, type JsonObject } from '../core/json.js';
+import { formatPath } from '../core/path.js';
+import { readDocumentText } from '../store/document-file.js';
+import { appendAudit, withAudit } from './audit.js';
+import type { Service, TargetRuntime } from './context.js';
+
+export type CurrentDocument = { text: string; value: JsonObject; hash: string };
+
+export function resolveTarget(service: Service, name: string | undefined): TargetRuntime {
+  const target = service.targets.get(name ?? service.defaultTarget);
+  if (!target) fail('not_found', `There is no target named "${name}".`, { target: name ?? null });
+  return target;
+}
+
+export function parseDocument(text: string, path: string): JsonObject {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    fail('internal', `The managed document ${path} is not valid JSON; fix it by hand before proposing changes.`);
+  }
+  if (!isObject(value)) fail('internal', `The managed document ${path} is not a JSON object.`);
+  return value;
+}
+
+type TargetRow = { last_hash: string; last_document: string };
+
+/**
+ * Reads the document as it is now. If it no longer matches what the service last wrote, the
+ * outside edit is recorded as `config.drift` (with its changed paths, never values) before
+ * anything is judged against it. Proposals made on the old hash then fail as stale.
+ */
+export function currentDocument(service: Service, target: TargetRuntime): CurrentDocument {
+  const text = readDocumentText(target.path);
+  const value = parseDocument(text, target.path);
+  const hash = documentHash(value);
+  const row = service.db.prepare('SELECT last_hash, last_document FROM targets WHERE name = ?').get(target.name) as
+    | TargetRow
+    | undefined;
+  if (row?.last_hash === hash) return { text, value, hash };
+  try {
+    withAudit(service, () => {
+      if (row) {
+        const previous = parseDocument(row.last_document, target.path);
+        const paths = diffDocuments(previous, value).leaves.map((leaf) => formatPath(leaf.path));
+        appendAudit(service, {
+          kind: 'config.drift',
+          target: target.name,
+          baseHash: row.last_hash,
+          targetHash: hash,
+          paths,
+          reason: 'The document was changed outside countersign.',
+        });
+      }
+      rememberDocument(service, target.name, hash, text);
+    });
+  } catch (error) {
+    // Reads keep working while the database is unwritable; writes will fail closed on their own.
+    service.log.warn({ err: error, target: target.name }, 'could not record the document state');
+  }
+  return { text, value, hash };
+}
+
+/** Remembers the document the service wrote or accepted; must run inside an audited transaction. */
+export function rememberDocument(service: Service, name: string, hash: string, text: string): void {
+  service.db
+    .prepare(
+      `INSERT INTO targets (name, last_hash, last_document, updated_at) VALUES (?, ?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET last_hash = excluded.last_hash, last_document = excluded.last_document,
+         updated_at = excluded.updated_at`,
+    )
+    .run(name, hash, text, service.now().toISOString());
+}

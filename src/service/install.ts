@@ -1,0 +1,96 @@
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { documentHash } from '../core/hash.js';
+import type { Settings } from '../core/settings.js';
+import { readDocumentText, writeDocumentAtomic } from '../store/document-file.js';
+import type { Credential, NewCredential } from '../store/tokens.js';
+import { appendAudit, withAudit } from './audit.js';
+import { loadPolicy, openService, SETTINGS_FILE, type Service, SetupError } from './context.js';
+import { parseDocument, rememberDocument } from './document.js';
+
+export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const defaultPolicyFile = join(packageRoot, 'policies', 'openclaw.json');
+
+export type InitOptions = { config?: string; policy?: string; schema?: string; demoDocument: object };
+export type Installation = { dataDir: string; configPath: string; ownerToken: string; agentToken: string };
+
+export function isInitialised(dataDir: string): boolean {
+  return existsSync(join(dataDir, SETTINGS_FILE));
+}
+
+/**
+ * `countersign init`: a 0700 data directory, settings naming one target `openclaw`, the
+ * database, a demo document if none exists, and one owner (surface cli) and one agent token.
+ */
+export function initInstallation(dataDir: string, options: InitOptions): Installation {
+  const root = resolve(dataDir);
+  if (isInitialised(root)) throw new SetupError(`${root} is already initialised (found ${SETTINGS_FILE}).`);
+  const configPath = resolve(options.config ?? join(root, 'openclaw.json'));
+  const policyPath = resolve(options.policy ?? defaultPolicyFile);
+  loadPolicy(policyPath);
+  mkdirSync(root, { recursive: true, mode: 0o700 });
+  chmodSync(root, 0o700);
+  if (!existsSync(configPath)) {
+    mkdirSync(dirname(configPath), { recursive: true });
+    writeDocumentAtomic(configPath, `${JSON.stringify(options.demoDocument, null, 2)}\n`);
+  }
+  const settings: Settings = {
+    version: 1,
+    server: { host: '127.0.0.1', port: 7070 },
+    targets: [
+      {
+        name: 'openclaw',
+        path: configPath,
+        policy: policyPath,
+        schema: options.schema ? resolve(options.schema) : null,
+      },
+    ],
+    limits: { bodyBytes: 8 * 1024 * 1024, maxDepth: 64, maxKeys: 1_000_000 },
+    rateLimits: { requestsPerMinute: 1200, proposalsPerMinute: 120, approvalsPerMinute: 30 },
+  };
+  writeFileSync(join(root, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
+  const service = openService(root);
+  try {
+    const text = readDocumentText(configPath);
+    const document = parseDocument(text, configPath);
+    withAudit(service, () => rememberDocument(service, 'openclaw', documentHash(document), text));
+    const owner = mintToken(service, { role: 'owner', name: 'owner', surface: 'cli' });
+    const agent = mintToken(service, { role: 'agent', name: 'main', agentId: 'main' });
+    return { dataDir: root, configPath, ownerToken: owner.token, agentToken: agent.token };
+  } finally {
+    service.close();
+  }
+}
+
+/** Tokens are audited when minted or revoked (never their value). */
+export function mintToken(service: Service, input: NewCredential): { token: string; credential: Credential } {
+  return withAudit(service, () => {
+    const minted = service.tokens.create(input, service.now());
+    appendAudit(service, {
+      kind: 'token.created',
+      details: credentialDetails(minted.credential),
+    });
+    return minted;
+  });
+}
+
+export function revokeToken(service: Service, idOrName: string): Credential[] {
+  return withAudit(service, () => {
+    const revoked = service.tokens.revoke(idOrName, service.now());
+    for (const credential of revoked) {
+      appendAudit(service, { kind: 'token.revoked', details: credentialDetails(credential) });
+    }
+    return revoked;
+  });
+}
+
+function credentialDetails(credential: Credential) {
+  return {
+    tokenId: credential.id,
+    role: credential.role,
+    name: credential.name,
+    surface: credential.surface,
+    agentId: credential.agentId,
+  };
+}

@@ -1,0 +1,282 @@
+/**
+ * Shared fast-check generators and reference helpers for the core tests. Not a test file itself
+ * (vitest only collects `*.test.ts`).
+ */
+import fc from 'fast-check';
+import type { Leaf } from '../../src/core/diff.js';
+import { isIdKeyed, isObject, type Json, type JsonObject } from '../../src/core/json.js';
+import type { Path, Segment } from '../../src/core/path.js';
+
+/** Keys a real config has, plus the awkward ones SPEC §2 says must stay intact. */
+export const keyPool = [
+  'model',
+  'mode',
+  'sandbox',
+  'token',
+  'enabled',
+  'list',
+  'env',
+  'servers',
+  'name',
+  'a.b',
+  'x/y',
+  'with space',
+  'til~de',
+  '~1',
+  'a~0b',
+  '0',
+  '',
+] as const;
+
+export const idPool = ['main', 'ops', 'a.b', 'x/y', 'with space', '~', '1'] as const;
+
+export const keyArb = fc.constantFrom(...keyPool);
+export const idArb = fc.constantFrom(...idPool);
+
+export const scalarArb: fc.Arbitrary<Json> = fc.oneof(
+  fc.boolean(),
+  fc.integer({ min: -5, max: 5 }),
+  fc.constantFrom('all', 'off', 'on', 'x', ''),
+  fc.string({ maxLength: 4 }),
+  fc.constant(null),
+);
+
+export type Shape = { value: fc.Arbitrary<Json>; object: fc.Arbitrary<JsonObject>; array: fc.Arbitrary<Json[]> };
+
+function objectFrom(entries: Array<[string, Json]>): JsonObject {
+  return Object.fromEntries(entries) as JsonObject;
+}
+
+/**
+ * Config-like trees: nested objects, id-keyed arrays of objects, arrays of scalars, arrays of
+ * id-less objects, arrays with duplicate ids, and empty containers. Memoised per depth so the
+ * arbitrary graph stays linear in `depth`.
+ */
+export function shapes(depth: number, options: { idKeyed?: boolean; objectKeys?: fc.Arbitrary<string> } = {}): Shape {
+  const idKeyed = options.idKeyed ?? true;
+  const keys = options.objectKeys ?? keyArb;
+  const memo = new Map<number, Shape>();
+  const at = (d: number): Shape => {
+    const known = memo.get(d);
+    if (known) return known;
+    const inner = d > 0 ? at(d - 1) : null;
+    const value: fc.Arbitrary<Json> = inner
+      ? fc.oneof({ weight: 3, arbitrary: scalarArb }, { weight: 2, arbitrary: inner.object }, { weight: 1, arbitrary: inner.array })
+      : scalarArb;
+    const object: fc.Arbitrary<JsonObject> = fc
+      .uniqueArray(fc.tuple(keys, value), { selector: (entry) => entry[0], maxLength: 4 })
+      .map(objectFrom);
+    const elementObject: fc.Arbitrary<JsonObject> = inner ? inner.object : fc.constant({});
+    const withoutId = elementObject.map((o) => {
+      const { id: _drop, ...rest } = o;
+      return rest as JsonObject;
+    });
+    const arrays: Array<fc.Arbitrary<Json[]>> = [
+      fc.array(scalarArb, { minLength: 1, maxLength: 4 }),
+      fc.array(withoutId, { minLength: 1, maxLength: 3 }),
+      fc.constant([]),
+      // duplicate ids: never id-keyed
+      fc.tuple(idArb, withoutId, withoutId).map(([id, a, b]) => [{ ...a, id }, { ...b, id }]),
+      // one element without a string id spoils the whole array
+      fc.tuple(idArb, withoutId, fc.integer()).map(([id, a, n]) => [{ ...a, id }, { id: n }]),
+    ];
+    if (idKeyed) {
+      arrays.push(
+        fc
+          .uniqueArray(fc.tuple(idArb, withoutId), { selector: (entry) => entry[0], minLength: 1, maxLength: 4 })
+          .map((entries) => entries.map(([id, rest]) => ({ id, ...rest }))),
+      );
+      arrays.push(
+        fc
+          .uniqueArray(fc.tuple(idArb, withoutId), { selector: (entry) => entry[0], minLength: 1, maxLength: 4 })
+          .map((entries) => entries.map(([id, rest]) => ({ id, ...rest }))),
+      );
+    }
+    const array = fc.oneof(...arrays);
+    const shape = { value, object, array };
+    memo.set(d, shape);
+    return shape;
+  };
+  return at(depth);
+}
+
+export const documentArb = (depth = 3) => shapes(depth).object;
+
+/** Deterministic pseudo-random source driven by a fast-check seed, for structural edits. */
+export function rng(seed: number): () => number {
+  let state = seed >>> 0 || 1;
+  return () => {
+    state ^= state << 13;
+    state >>>= 0;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    state >>>= 0;
+    return state / 0x1_0000_0000;
+  };
+}
+
+function pick<T>(random: () => number, items: readonly T[]): T {
+  return items[Math.floor(random() * items.length)] as T;
+}
+
+function shuffle<T>(random: () => number, items: T[]): T[] {
+  const result = [...items];
+  for (let i = result.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [result[i], result[j]] = [result[j] as T, result[i] as T];
+  }
+  return result;
+}
+
+/**
+ * Every id-keyed array reachable through objects and id-keyed arrays shuffled; nothing else
+ * touched. Arrays inside a plain (non-id-keyed) array are left alone: the plain array is one
+ * leaf compared by value, so reordering anything inside it is a change to it.
+ */
+export function shuffleIdKeyed(value: Json, random: () => number): Json {
+  if (Array.isArray(value)) {
+    if (!isIdKeyed(value)) return value;
+    return shuffle(
+      random,
+      value.map((item) => shuffleIdKeyed(item, random)),
+    );
+  }
+  if (isObject(value)) {
+    return objectFrom(Object.entries(value).map(([key, item]) => [key, shuffleIdKeyed(item, random)]));
+  }
+  return value;
+}
+
+/**
+ * A plausible edit of `value`: keys kept/changed/removed/added, id-keyed elements edited,
+ * dropped, added and reordered, scalars replaced, types switched. `pool` supplies new values.
+ */
+export function mutate(value: Json, random: () => number, pool: readonly Json[]): Json {
+  const fresh = () => (pool.length > 0 ? structuredClone(pick(random, pool)) : random() < 0.5);
+  const roll = random();
+  if (roll < 0.08) return fresh();
+  if (isObject(value)) {
+    const entries: Array<[string, Json]> = [];
+    for (const [key, item] of Object.entries(value)) {
+      const r = random();
+      if (r < 0.15) continue; // removed
+      entries.push([key, r < 0.55 ? item : mutate(item, random, pool)]);
+    }
+    if (random() < 0.3) {
+      const key = pick(random, keyPool);
+      if (!entries.some(([k]) => k === key)) entries.push([key, fresh()]);
+    }
+    return objectFrom(entries);
+  }
+  if (Array.isArray(value)) {
+    if (isIdKeyed(value) && value.length > 0 && random() < 0.85) {
+      let items: JsonObject[] = [];
+      for (const item of value) {
+        const r = random();
+        if (r < 0.2) continue;
+        if (r < 0.6) items.push(item);
+        else {
+          const edited = mutate(item, random, pool);
+          items.push(isObject(edited) ? { ...edited, id: item.id as string } : item);
+        }
+      }
+      if (random() < 0.4) {
+        const id = pick(random, idPool);
+        if (!items.some((item) => item.id === id)) {
+          const extra = fresh();
+          items.push(isObject(extra) ? { ...extra, id } : { id, value: extra });
+        }
+      }
+      if (random() < 0.5) items = shuffle(random, items);
+      return items;
+    }
+    if (random() < 0.5) return value.map((item) => (random() < 0.3 ? mutate(item, random, pool) : item));
+    return random() < 0.5 ? [...value, fresh()] : value.slice(1);
+  }
+  return roll < 0.4 ? fresh() : value;
+}
+
+/** Before/after pairs sharing most of their structure. */
+export const documentPairArb = (depth = 3): fc.Arbitrary<[JsonObject, JsonObject]> =>
+  fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(documentArb(depth), fc.integer(), fc.array(shapes(2).value, { maxLength: 6 }))
+        .map(([before, seed, pool]): [JsonObject, JsonObject] => {
+          const after = mutate(before, rng(seed), pool);
+          return [before, isObject(after) ? after : {}];
+        }),
+    },
+    { weight: 1, arbitrary: fc.tuple(documentArb(depth), documentArb(depth)) },
+  );
+
+/** Reference: every leaf inside `value` per SPEC §2 (id-keyed arrays by id, other arrays whole). */
+export function leavesOf(value: Json, path: Path = []): Array<{ path: Path; value: Json }> {
+  if (isObject(value) && (Object.keys(value).length > 0 || path.length === 0)) {
+    return Object.entries(value).flatMap(([key, item]) => leavesOf(item, [...path, { key }]));
+  }
+  if (Array.isArray(value) && value.length > 0 && isIdKeyed(value)) {
+    const last = path[path.length - 1] as Segment;
+    return value.flatMap((item) =>
+      leavesOf(item, [...path.slice(0, -1), { key: last.key, id: item.id as string }]),
+    );
+  }
+  return [{ path, value }];
+}
+
+/** Reference resolver of a semantic path (key segments, id segments, index segments). */
+export function valueAt(document: Json, path: Path): Json | undefined {
+  let current: Json | undefined = document;
+  for (const segment of path) {
+    if (current === undefined) return undefined;
+    const isElement = segment.id !== undefined || segment.index !== undefined;
+    // `{ key: '', id|index }` is an element of the array we are standing on (nested arrays);
+    // otherwise the key is looked up first, even when it is the empty key.
+    if (!(isElement && segment.key === '' && Array.isArray(current))) {
+      if (!isObject(current) || !Object.hasOwn(current, segment.key)) return undefined;
+      current = current[segment.key];
+    }
+    if (segment.id !== undefined) {
+      if (!Array.isArray(current)) return undefined;
+      current = current.find((item) => isObject(item) && item.id === segment.id);
+    } else if (segment.index !== undefined) {
+      if (!Array.isArray(current)) return undefined;
+      current = current[segment.index];
+    }
+  }
+  return current;
+}
+
+export const pathKey = (path: Path): string => JSON.stringify(path.map((s) => [s.key, s.id ?? null, s.index ?? null]));
+
+export const leafKey = (leaf: Leaf): string => pathKey(leaf.path);
+
+export const fcOptions = { numRuns: 300 } as const;
+
+/** A deliberately naive, backtracking reference for the SPEC §3 pattern language. */
+export function referenceMatch(pattern: string, path: Path): boolean {
+  const parts = pattern.split('.');
+  const glob = (text: string, value: string): boolean => {
+    if (text === '') return value === '';
+    if (text[0] === '*') return glob(text.slice(1), value) || (value !== '' && glob(text, value.slice(1)));
+    return value !== '' && text[0] === value[0] && glob(text.slice(1), value.slice(1));
+  };
+  const one = (part: string, segment: Segment): boolean => {
+    if (part === '*') return true;
+    const isElement = segment.id !== undefined || segment.index !== undefined;
+    const m = /^(.*)\[(?:id=(.+))?\]$/s.exec(part);
+    if (m) {
+      if (!isElement || !glob(m[1] ?? '', segment.key)) return false;
+      return m[2] === undefined || segment.id === m[2];
+    }
+    return !isElement && glob(part, segment.key);
+  };
+  const go = (i: number, j: number): boolean => {
+    if (i === parts.length) return j === path.length;
+    if (parts[i] === '**') return go(i + 1, j) || (j < path.length && go(i, j + 1));
+    return j < path.length && one(parts[i] as string, path[j] as Segment) && go(i + 1, j + 1);
+  };
+  return go(0, 0);
+}
+
