@@ -1,12 +1,13 @@
 import type { Change } from './card.js';
 import { diffDocuments } from './diff.js';
+import { fail } from './errors.js';
 import { documentHash } from './hash.js';
 import type { JsonObject } from './json.js';
 import type { Operation } from './operations.js';
 import { applyPatchForm, type PatchForm } from './patch.js';
 import { formatPath } from './path.js';
 import { type CompiledPolicy, classify, higherTier, type Tier } from './policy.js';
-import { redactValue, restoreRedacted } from './redact.js';
+import { findHiddenString, hiddenStrings, REDACTED, redactValue, restoreRedacted } from './redact.js';
 
 /** Everything the decision needs, computed without I/O from the current document and a patch. */
 export type Plan = {
@@ -30,6 +31,24 @@ export function planChange(policy: CompiledPolicy, base: JsonObject, baseHash: s
   const target = restoreRedacted(redact, base, applyPatchForm(base, form));
   const diff = diffDocuments(base, target);
   if (diff.leaves.length === 0) return { kind: 'unchanged' };
+
+  // Operations can carry a secret to a path that is not redacted without anyone seeing it:
+  // `copy`/`move` out of a token, renaming the id an `[id=…]` redact pattern names, or making
+  // an id-keyed list plain. The card, the audit and GET /v1/config would then show it, so any
+  // change that would show a string the base keeps only at redacted paths is refused.
+  const hidden = hiddenStrings(redact, base);
+  for (const leaf of diff.leaves) {
+    const exposed = leaf.after === undefined ? null : findHiddenString(redact, leaf.after, leaf.path, hidden);
+    if (exposed) {
+      // The secret may be an id on that very path; the message must not carry it either.
+      const path = formatPath(
+        exposed.map((s) => (s.id !== undefined && hidden.has(s.id) ? { ...s, id: REDACTED } : s)),
+      );
+      fail('invalid_patch', `${path} would show the value of a redacted setting at a path that is not redacted.`, {
+        path,
+      });
+    }
+  }
 
   let tier: Tier = 'allowlisted';
   let restartRequired = false;

@@ -82,3 +82,52 @@ function restore(patterns: readonly Pattern[], base: Json | undefined, target: J
   });
   return result;
 }
+
+function collectStrings(value: Json, into: Set<string>): void {
+  if (typeof value === 'string') into.add(value);
+  else forEachChild(value, [], (item) => collectStrings(item, into));
+}
+
+function sortStrings(
+  patterns: readonly Pattern[],
+  value: Json,
+  path: Path,
+  hidden: Set<string>,
+  shown: Set<string>,
+): void {
+  if (isRedactedPath(patterns, path)) {
+    collectStrings(value, hidden);
+    return;
+  }
+  if (typeof value === 'string') shown.add(value);
+  forEachChild(value, path, (item, at) => sortStrings(patterns, item, at, hidden, shown));
+}
+
+/**
+ * The strings `document` keeps only at redacted paths: what a reader of the redacted document
+ * cannot know. Empty strings and the placeholder itself are never secrets worth guarding.
+ */
+export function hiddenStrings(patterns: readonly Pattern[], document: JsonObject): Set<string> {
+  const hidden = new Set<string>();
+  if (patterns.length === 0) return hidden;
+  const shown = new Set<string>(['', REDACTED]);
+  sortStrings(patterns, document, [], hidden, shown);
+  for (const text of shown) hidden.delete(text);
+  return hidden;
+}
+
+/** The first path at or below `path` where `value` would show one of `hidden` unredacted. */
+export function findHiddenString(
+  patterns: readonly Pattern[],
+  value: Json,
+  path: Path,
+  hidden: ReadonlySet<string>,
+): Path | null {
+  if (hidden.size === 0 || isRedactedPath(patterns, path)) return null;
+  if (typeof value === 'string') return hidden.has(value) ? path : null;
+  let found: Path | null = null;
+  forEachChild(value, path, (item, at) => {
+    found ??= findHiddenString(patterns, item, at, hidden);
+  });
+  return found;
+}

@@ -22,7 +22,6 @@ export const ProposeRequestSchema = z
   .strict()
   .refine((body) => [body.patch, body.operations, body.replace].filter((form) => form !== undefined).length === 1, {
     message: 'exactly one of "patch", "operations" or "replace" is required',
-    path: ['patch'],
   });
 export type ProposeRequest = z.infer<typeof ProposeRequestSchema>;
 

@@ -26,8 +26,11 @@ function policyOf(rules: unknown[], extra: Record<string, unknown> = {}): Compil
 
 // --- generators --------------------------------------------------------------------------
 
-const valuePool: Json[] = ['all', 'off', true, false, 0, null, ['all'], { mode: 'off' }];
+const valuePool: Json[] = ['all', 'off', true, false, 0, null];
+/** Scalars only: a leaf whose value is a non-empty array is also classified by what is inside it. */
 const valueArb = fc.constantFrom(...valuePool);
+/** `when` lists may name any JSON value, compared as JSON. */
+const whenValueArb = fc.constantFrom<Json>(...valuePool, ['all'], { mode: 'off' }, []);
 const patternArb = fc
   .array(fc.constantFrom('**', '*', 'a', 'b', 'a*', 'l[]', 'l[id=x]', 'sandbox', 'mode', 'm*de'), {
     minLength: 1,
@@ -38,9 +41,9 @@ const tierArb = fc.constantFrom(...tiers);
 const whenArb = fc.option(
   fc.record(
     {
-      to: fc.array(valueArb, { maxLength: 3 }),
-      from: fc.array(valueArb, { maxLength: 3 }),
-      toNot: fc.array(valueArb, { maxLength: 3 }),
+      to: fc.array(whenValueArb, { maxLength: 3 }),
+      from: fc.array(whenValueArb, { maxLength: 3 }),
+      toNot: fc.array(whenValueArb, { maxLength: 3 }),
     },
     { requiredKeys: [] },
   ),
@@ -152,9 +155,10 @@ describe('classify — properties', () => {
     );
   });
 
-  it('an array change is at least as high as the array path and every change inside it', () => {
+  it('an array change: its own rules (or the default), raised by any rule naming a change inside it', () => {
     const elementArb = fc.oneof(
       valueArb,
+      fc.constantFrom<Json>([], ['all']),
       fc.record({ id: fc.constantFrom('x', 'y'), sandbox: fc.record({ mode: valueArb }) }, { requiredKeys: ['id'] }),
       fc.record({ mode: valueArb }),
     );
@@ -167,13 +171,18 @@ describe('classify — properties', () => {
         .filter(([, b, a]) => !deepEqual(b, a))
         .map(([path, before, after]): Leaf => ({ path, op: 'replace', before, after })),
     );
+    const max = (a: Tier, b: Tier) => (tierRank(a) >= tierRank(b) ? a : b);
     fc.assert(
       fc.property(policyArb, leafArb, (policy, leaf) => {
-        const tier = classify(policy, leaf).tier;
-        const expected = [leaf, ...innerLeaves(leaf)]
-          .map((candidate) => referenceTier(policy, candidate))
-          .reduce((a, b) => (tierRank(a) >= tierRank(b) ? a : b));
-        expect(tier).toBe(expected);
+        const result = classify(policy, leaf);
+        const inside = innerLeaves(leaf).flatMap((inner) => referenceMatching(policy, inner));
+        const expected = inside.map((rule) => rule.tier).reduce(max, referenceTier(policy, leaf));
+        expect(result.tier).toBe(expected);
+        const all = [...referenceMatching(policy, leaf), ...inside];
+        expect(result.restart).toBe(all.some((rule) => rule.restart === true));
+        // never lower than what the array path alone gets, nor than any rule naming an inner change
+        expect(tierRank(result.tier)).toBeGreaterThanOrEqual(tierRank(referenceTier(policy, leaf)));
+        for (const rule of inside) expect(tierRank(result.tier)).toBeGreaterThanOrEqual(tierRank(rule.tier));
       }),
       fcOptions,
     );
@@ -293,6 +302,32 @@ describe('classify — dangerous changes hidden in lists that are not id-keyed',
     const after = { agents: { list: [{ id: 'a' }] } };
     const [leaf] = diffDocuments(before, after).leaves;
     expect(classify(policy, leaf as Leaf).tier).toBe('dangerous');
+  });
+
+  it('an allowlisted list of scalars can change without approval (inner paths no rule names do not fall to the default)', () => {
+    const tuning = policyOf([{ id: 'fallbacks', match: ['agents.defaults.model.fallbacks'], tier: 'allowlisted' }], {
+      defaultTier: 'protected',
+    });
+    const at = (fallbacks: Json) => ({ agents: { defaults: { model: { fallbacks } } } });
+    for (const [before, after] of [
+      [['a'], ['a', 'b']],
+      [['a', 'b'], ['b']],
+      [[], ['a']],
+      [['a'], []],
+      [[{ name: 'a' }], [{ name: 'b', extra: [1] }]],
+    ] as Array<[Json, Json]>) {
+      const { leaves } = diffDocuments(at(before), at(after));
+      expect(leaves.map((leaf) => formatPath(leaf.path))).toEqual(['agents.defaults.model.fallbacks']);
+      expect(classify(tuning, leaves[0] as Leaf)).toMatchObject({ tier: 'allowlisted', ruleId: 'fallbacks' });
+    }
+  });
+
+  it('a list no rule names still gets the default, even if a rule names something inside it at a lower tier', () => {
+    const [leaf] = diffDocuments({ agents: { list: [{ id: 'a' }, { id: 'a', model: 'x' }] } }, {
+      agents: { list: [{ id: 'a' }, { id: 'a', model: 'y' }] },
+    }).leaves;
+    const tuned = policyOf([{ id: 'model', match: ['agents.list[].model'], tier: 'allowlisted' }], { defaultTier: 'protected' });
+    expect(classify(tuned, leaf as Leaf)).toMatchObject({ tier: 'protected', ruleId: null });
   });
 
   it('a list of scalars is one leaf classified at the array path', () => {

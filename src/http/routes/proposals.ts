@@ -104,7 +104,7 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
         summary: 'Refuse a proposal (owner)',
         tags,
         params: ProposalIdSchema,
-        body: DenyRequestSchema.optional(),
+        body: DenyRequestSchema.nullish(),
       },
     },
     async (request) => ({
@@ -120,7 +120,7 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
         summary: 'Withdraw your own proposal (agent)',
         tags,
         params: ProposalIdSchema,
-        body: z.object({}).strict().optional(),
+        body: z.object({}).strict().nullish(),
       },
     },
     async (request) => ({ status: 'withdrawn', proposal: withdraw(service, callerOf(request), request.params.id) }),

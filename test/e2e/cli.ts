@@ -1,0 +1,192 @@
+/**
+ * End-to-end helpers: run the built CLI (dist/cli/main.js) as real child processes and talk to
+ * `countersign serve` over a real socket on 127.0.0.1. Nothing here imports src/: the tests see
+ * the product only as a user would.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { generateSync } from 'otplib';
+import { onTestFinished } from 'vitest';
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+if (!existsSync(cliPath)) {
+  throw new Error(`${cliPath} is missing: run \`npm run build\` first (npm test does it for you).`);
+}
+
+export type CliResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };
+
+/** The environment a CLI child sees: ours minus anything countersign-specific, plus `extra`. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const key of Object.keys(env)) if (key.startsWith('COUNTERSIGN_')) delete env[key];
+  return { ...env, ...extra };
+}
+
+/** Runs `node dist/cli/main.js …args` to completion (killed after `timeoutMs`). stdin is not a TTY. */
+export function cli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+  const timeoutMs = options.timeoutMs ?? 15_000;
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], {
+      cwd: repoRoot,
+      env: childEnv(options.env),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`countersign ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** Like `cli`, but fails the test (showing stderr) unless the command exits 0. */
+export async function cliOk(args: string[], options: { env?: Record<string, string> } = {}): Promise<CliResult> {
+  const result = await cli(args, options);
+  if (result.code !== 0) {
+    throw new Error(
+      `countersign ${args.join(' ')} exited ${result.code}\n--- stdout\n${result.stdout}\n--- stderr\n${result.stderr}`,
+    );
+  }
+  return result;
+}
+
+export type Installation = { dataDir: string; configPath: string; ownerToken: string; agentToken: string };
+
+export async function init(dataDir: string, extra: string[] = []): Promise<Installation> {
+  const { stdout } = await cliOk(['init', '--data', dataDir, ...extra, '--json']);
+  return JSON.parse(stdout) as Installation;
+}
+
+export async function enrollTotp(dataDir: string, owner = 'owner'): Promise<string> {
+  const { stdout } = await cliOk(['totp', 'enroll', '--data', dataDir, '--owner', owner, '--json']);
+  const enrolled = JSON.parse(stdout) as { owner: string; secret: string; uri: string };
+  return enrolled.secret;
+}
+
+export function totpCode(secret: string): string {
+  return generateSync({ secret });
+}
+
+export type Server = {
+  url: string;
+  child: ChildProcess;
+  /** Everything the server printed on stdout so far (the listening line, tokens with --init, pino logs). */
+  stdout: () => string;
+  stderr: () => string;
+  stop: () => Promise<void>;
+};
+
+const listening = /countersign listening on (http:\/\/127\.0\.0\.1:\d+)/;
+
+/** Waits for a child to exit; SIGKILLs it if it has not after `graceMs`. */
+function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/**
+ * Starts `countersign serve --data DIR --port 0 …extra` and resolves once it prints its address.
+ * The server is stopped when the current test finishes, whatever happens.
+ */
+export function serve(dataDir: string | null, extra: string[] = [], timeoutMs = 15_000): Promise<Server> {
+  const args = ['serve', ...(dataDir ? ['--data', dataDir] : []), '--host', '127.0.0.1', '--port', '0', ...extra];
+  const child = spawn(process.execPath, [cliPath, ...args], {
+    cwd: repoRoot,
+    env: childEnv({ COUNTERSIGN_LOG_LEVEL: 'warn' }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  onTestFinished(() => stopChild(child));
+  let stdout = '';
+  let stderr = '';
+  const server: Omit<Server, 'url'> = {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    stop: () => stopChild(child),
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`serve did not start within ${timeoutMs} ms\n--- stdout\n${stdout}\n--- stderr\n${stderr}`));
+    }, timeoutMs);
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = listening.exec(stdout);
+      if (match) {
+        clearTimeout(timer);
+        resolve({ ...server, url: match[1] as string });
+      }
+    });
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(
+        new Error(`serve exited (${code ?? signal}) before listening\n--- stdout\n${stdout}\n--- stderr\n${stderr}`),
+      );
+    });
+  });
+}
+
+/** Starts `serve` expecting it to fail: resolves with its exit and output (it must not start listening). */
+export async function serveFails(dataDir: string, extra: string[] = []): Promise<CliResult> {
+  const result = await cli(['serve', '--data', dataDir, '--host', '127.0.0.1', '--port', '0', ...extra], {
+    env: { COUNTERSIGN_LOG_LEVEL: 'warn' },
+    timeoutMs: 10_000,
+  });
+  return result;
+}
+
+export type HttpResult<T = Record<string, unknown>> = { status: number; body: T };
+
+/** A plain HTTP call, as an agent or owner would make it. */
+export async function http<T = Record<string, unknown>>(
+  server: { url: string },
+  method: string,
+  path: string,
+  token: string | null,
+  body?: unknown,
+): Promise<HttpResult<T>> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+/** The environment owner commands read: the server URL and the owner token. */
+export function ownerEnv(server: { url: string }, token: string): Record<string, string> {
+  return { COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token };
+}

@@ -1,0 +1,119 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { tempDir } from '../support/harness.js';
+import { cli, cliOk, init, repoRoot, serveFails } from './cli.js';
+
+describe('countersign audit verify (real CLI)', () => {
+  it('exits 1 and names the broken seq after an audit row is edited in the database', async () => {
+    const installation = await init(join(tempDir(), 'data'));
+    await cliOk(['token', 'create', '--data', installation.dataDir, '--role', 'agent', '--name', 'helper', '--json']);
+    const intact = await cli(['audit', 'verify', '--data', installation.dataDir, '--json']);
+    expect(intact.code).toBe(0);
+    expect(JSON.parse(intact.stdout)).toMatchObject({ ok: true, count: 3 });
+
+    const db = new Database(join(installation.dataDir, 'countersign.db'));
+    try {
+      const { body } = db.prepare('SELECT body FROM audit_events WHERE seq = 2').get() as { body: string };
+      const forged = body.replace('"main"', '"mallory"');
+      expect(forged).not.toBe(body);
+      expect(db.prepare('UPDATE audit_events SET body = ? WHERE seq = 2').run(forged).changes).toBe(1);
+    } finally {
+      db.close();
+    }
+
+    const broken = await cli(['audit', 'verify', '--data', installation.dataDir]);
+    expect(broken.code).toBe(1);
+    expect(`${broken.stdout}${broken.stderr}`).toMatch(/BROKEN at event 2\b/);
+    const brokenJson = await cli(['audit', 'verify', '--data', installation.dataDir, '--json']);
+    expect(brokenJson.code).toBe(1);
+    expect(JSON.parse(brokenJson.stdout)).toMatchObject({ ok: false, brokenAt: 2 });
+  });
+});
+
+describe('countersign policy explain (real CLI)', () => {
+  it('names the deciding rule and tier, and --json parses', async () => {
+    const mcp = await cliOk(['policy', 'explain', 'commands.mcp', '--value', 'true']);
+    expect(mcp.stdout).toContain('mcp-command');
+    expect(mcp.stdout).toContain('DANGEROUS');
+
+    const thinking = await cliOk(['policy', 'explain', 'agents.defaults.thinkingDefault', '--value', '"high"']);
+    expect(thinking.stdout).toContain('ALLOWLISTED');
+
+    const json = JSON.parse((await cliOk(['policy', 'explain', 'commands.mcp', '--value', 'true', '--json'])).stdout);
+    expect(json).toMatchObject({ path: 'commands.mcp', tier: 'dangerous', ruleId: 'mcp-command', restart: true });
+    expect(json.matchingRules).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'mcp-command' })]));
+
+    // The rule's `when: { to: [true] }` makes turning it off a lower tier.
+    const off = JSON.parse((await cliOk(['policy', 'explain', 'commands.mcp', '--value', 'false', '--json'])).stdout);
+    expect(off.tier).not.toBe('dangerous');
+
+    const badValue = await cli(['policy', 'explain', 'agents.defaults.thinkingDefault', '--value', 'high']);
+    expect(badValue.code).toBe(1);
+    expect(badValue.stderr).toContain('--value must be JSON');
+  });
+});
+
+describe('--help (real CLI)', () => {
+  it('top level, approve, token create and serve exit 0 and list their options', async () => {
+    const [top, approve, tokenCreate, serve] = await Promise.all([
+      cli(['--help']),
+      cli(['approve', '--help']),
+      cli(['token', 'create', '--help']),
+      cli(['serve', '--help']),
+    ]);
+    for (const result of [top, approve, tokenCreate, serve]) {
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain('Usage: countersign');
+    }
+    for (const command of ['init', 'serve', 'token', 'totp', 'pending', 'show', 'approve', 'deny', 'audit', 'policy'])
+      expect(top.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const option of ['--totp', '--confirm', '--url', '--token', '--json']) expect(approve.stdout).toContain(option);
+    for (const option of ['--data', '--role', '--name', '--surface', '--agent-id', '--json'])
+      expect(tokenCreate.stdout).toContain(option);
+    for (const option of ['--data', '--host', '--port', '--rate-limit', '--init']) expect(serve.stdout).toContain(option);
+  });
+});
+
+describe('a bad policy file (real CLI)', () => {
+  it('makes serve exit non-zero before listening, naming the bad field', async () => {
+    const dir = tempDir();
+    const policyPath = join(dir, 'policy.json');
+    const shipped = readFileSync(join(repoRoot, 'policies', 'openclaw.json'), 'utf8');
+    writeFileSync(policyPath, shipped);
+    const installation = await init(join(dir, 'data'), ['--policy', policyPath]);
+
+    const policy = JSON.parse(shipped) as { rules: { id: string; tier: string }[] };
+    const index = policy.rules.findIndex((rule) => rule.id === 'mcp-command');
+    expect(index).toBeGreaterThanOrEqual(0);
+    (policy.rules[index] as { tier: string }).tier = 'critical';
+    writeFileSync(policyPath, JSON.stringify(policy, null, 2));
+
+    const result = await serveFails(installation.dataDir);
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull(); // it exited by itself, not by our timeout kill
+    expect(result.stdout).not.toContain('listening');
+    expect(result.stderr).toContain(policyPath);
+    expect(result.stderr).toContain(`rules[${index}].tier`);
+
+    // Not JSON at all: also refused with the file named.
+    writeFileSync(policyPath, '{ "version": 1, ');
+    const notJson = await serveFails(installation.dataDir);
+    expect(notJson.code).not.toBe(0);
+    expect(notJson.stdout).not.toContain('listening');
+    expect(notJson.stderr).toContain(policyPath);
+  });
+
+  it('makes init refuse before creating anything', async () => {
+    const dir = tempDir();
+    const policyPath = join(dir, 'policy.json');
+    writeFileSync(policyPath, JSON.stringify({ version: 1, mode: 'approve', defaultTier: 'critical', rules: [] }));
+    const result = await cli(['init', '--data', join(dir, 'data'), '--policy', policyPath, '--json']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('defaultTier');
+    expect(result.stdout).toBe('');
+    const initAgain = await cli(['audit', 'verify', '--data', join(dir, 'data')]);
+    expect(initAgain.code).not.toBe(0);
+  });
+});

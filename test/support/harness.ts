@@ -1,0 +1,106 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { onTestFinished } from 'vitest';
+import { documentHash } from '../../src/core/hash.js';
+import { buildApp } from '../../src/http/app.js';
+import { openService, type Service } from '../../src/service/context.js';
+import { defaultPolicyFile, initInstallation, mintToken } from '../../src/service/install.js';
+
+export const fixtures = new URL('../fixtures/', import.meta.url).pathname;
+export const shippedPolicy = defaultPolicyFile;
+
+export function fixture(name: string): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(fixtures, name), 'utf8')) as Record<string, unknown>;
+}
+
+/** A temporary directory removed when the current test ends. */
+export function tempDir(prefix = 'countersign-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A clock tests can move: expiry and TOTP are checked against it, not the wall clock. */
+export class TestClock {
+  constructor(public current = new Date()) {}
+  now = (): Date => new Date(this.current);
+  advance(seconds: number): void {
+    this.current = new Date(this.current.getTime() + seconds * 1000);
+  }
+}
+
+export type InstallationOptions = {
+  document?: Record<string, unknown>;
+  policy?: Record<string, unknown>;
+  policyEdit?: (policy: Record<string, unknown>) => void;
+  schema?: string;
+  clock?: TestClock;
+  rateLimit?: boolean;
+};
+
+export type Harness = {
+  dir: string;
+  configPath: string;
+  ownerToken: string;
+  agentToken: string;
+  service: Service;
+  app: FastifyInstance;
+  clock: TestClock;
+  request: (method: string, url: string, token: string | null, body?: unknown) => Promise<LightMyRequestResponse>;
+  currentHash: () => string;
+  document: () => Record<string, unknown>;
+  documentText: () => string;
+  token: (input: Parameters<typeof mintToken>[1]) => string;
+  auditKinds: () => string[];
+};
+
+/** A real installation: data directory, SQLite file, document on disk, and the fastify app (for inject). */
+export async function installation(options: InstallationOptions = {}): Promise<Harness> {
+  const dir = tempDir();
+  const configPath = join(dir, 'openclaw.json');
+  writeFileSync(configPath, `${JSON.stringify(options.document ?? fixture('openclaw.json'), null, 2)}\n`, { mode: 0o600 });
+  let policyPath: string | undefined;
+  if (options.policy || options.policyEdit) {
+    const policy = options.policy ?? (JSON.parse(readFileSync(shippedPolicy, 'utf8')) as Record<string, unknown>);
+    options.policyEdit?.(policy);
+    policyPath = join(dir, 'policy.json');
+    writeFileSync(policyPath, JSON.stringify(policy));
+  }
+  const data = join(dir, 'data');
+  const installed = initInstallation(data, { config: configPath, policy: policyPath, schema: options.schema, demoDocument: {} });
+  const clock = options.clock ?? new TestClock();
+  const service = openService(data, { now: clock.now });
+  const app = await buildApp(service, { logRequests: false, rateLimit: options.rateLimit ?? false });
+  onTestFinished(async () => {
+    await app.close();
+    service.close();
+  });
+  const documentText = () => readFileSync(configPath, 'utf8');
+  const document = () => JSON.parse(documentText()) as Record<string, unknown>;
+  return {
+    dir: data,
+    configPath,
+    ownerToken: installed.ownerToken,
+    agentToken: installed.agentToken,
+    service,
+    app,
+    clock,
+    request: (method, url, token, body) =>
+      app.inject({
+        method: method as 'GET',
+        url,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      }),
+    currentHash: () => documentHash(document()),
+    document,
+    documentText,
+    token: (input) => mintToken(service, input).token,
+    auditKinds: () => service.audit.list({ limit: 1000 }).map((event) => event.kind),
+  };
+}
