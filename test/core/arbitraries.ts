@@ -202,9 +202,11 @@ export const documentPairArb = (depth = 3): fc.Arbitrary<[JsonObject, JsonObject
     {
       weight: 4,
       arbitrary: fc
-        .tuple(documentArb(depth), fc.integer(), fc.array(shapes(2).value, { maxLength: 6 }))
-        .map(([before, seed, pool]): [JsonObject, JsonObject] => {
-          const after = mutate(before, rng(seed), pool);
+        .tuple(documentArb(depth), fc.integer(), fc.array(shapes(2).value, { maxLength: 6 }), fc.boolean())
+        .map(([before, seed, pool, reorder]): [JsonObject, JsonObject] => {
+          const random = rng(seed);
+          const edited = mutate(before, random, pool);
+          const after = reorder ? shuffleIdKeyed(edited, random) : edited;
           return [before, isObject(after) ? after : {}];
         }),
     },

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { diffDocuments, innerLeaves, type Leaf } from '../../src/core/diff.js';
 import { deepEqual, type Json, type JsonObject } from '../../src/core/json.js';
 import type { Operation } from '../../src/core/operations.js';
-import { formatPath } from '../../src/core/path.js';
+import { formatPath, type Segment } from '../../src/core/path.js';
 import {
   documentArb,
   documentPairArb,
@@ -99,10 +99,17 @@ describe('diffDocuments — properties', () => {
   it('every leaf of the reference walk whose value differs is reported, or something inside it is (nothing is hidden)', () => {
     // An empty container that gains or loses keys is described by the keys inside it, so a
     // reference leaf counts as covered when it or a path extending it is reported.
-    const covered = (reported: Leaf[], path: Leaf['path']) =>
-      reported.some(
-        (leaf) => leaf.path.length >= path.length && pathKey(leaf.path.slice(0, path.length)) === pathKey(path),
-      );
+    // An element segment `list[id=x]` extends the key segment `list`.
+    const extendsPath = (longer: Leaf['path'], path: Leaf['path']): boolean => {
+      if (longer.length < path.length) return false;
+      if (path.length === 0) return true;
+      const n = path.length - 1;
+      if (pathKey(longer.slice(0, n)) !== pathKey(path.slice(0, n))) return false;
+      const [mine, theirs] = [path[n], longer[n]] as [Segment, Segment];
+      if (pathKey([mine]) === pathKey([theirs])) return true;
+      return mine.id === undefined && mine.index === undefined && theirs.key === mine.key;
+    };
+    const covered = (reported: Leaf[], path: Leaf['path']) => reported.some((leaf) => extendsPath(leaf.path, path));
     fc.assert(
       fc.property(documentPairArb(), ([before, after]) => {
         const reported = diffDocuments(before, after).leaves;

@@ -4,7 +4,9 @@
  * the product only as a user would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSync } from 'otplib';
 import { onTestFinished } from 'vitest';
@@ -14,6 +16,17 @@ export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.me
 
 if (!existsSync(cliPath)) {
   throw new Error(`${cliPath} is missing: run \`npm run build\` first (npm test does it for you).`);
+}
+
+/**
+ * A temporary directory removed when the current test ends (as test/support/harness.ts's
+ * tempDir; not imported from there because that module loads the whole server into the test
+ * process, which these tests never need).
+ */
+export function tempDir(prefix = 'countersign-e2e-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 export type CliResult = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string };

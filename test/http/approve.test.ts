@@ -8,7 +8,11 @@ const mcpOn = { commands: { mcp: true } };
 const portChange = { gateway: { port: 18790 } };
 
 async function propose(h: Harness, patch: unknown, extra: Record<string, unknown> = {}) {
-  const response = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch, ...extra });
+  const response = await h.request('POST', '/v1/proposals', h.agentToken, {
+    baseHash: h.currentHash(),
+    patch,
+    ...extra,
+  });
   expect(response.statusCode).toBe(202);
   return response.json().proposal as {
     id: string;
@@ -36,14 +40,25 @@ describe('approve: each check in the contract order, each with its own code', ()
     const card = await propose(h, portChange, { reason: 'move the gateway' });
     expect(card.tier).toBe('protected');
     expect(card.approval).toMatchObject({ totp: false, confirmPhrase: null });
-    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+    });
     expect(response.statusCode).toBe(200);
     const body = response.json();
     expect(body).toMatchObject({ status: 'applied', hash: h.currentHash(), restartRequired: true });
-    expect(body.proposal.resolution).toMatchObject({ status: 'applied', by: { role: 'owner', name: 'owner', surface: 'cli' }, stepUp: 'none' });
+    expect(body.proposal.resolution).toMatchObject({
+      status: 'applied',
+      by: { role: 'owner', name: 'owner', surface: 'cli' },
+      stepUp: 'none',
+    });
     expect((h.document().gateway as { port: number }).port).toBe(18790);
     const event = h.service.audit.list().find((entry) => entry.kind === 'change.applied');
-    expect(event).toMatchObject({ proposalId: card.id, actor: { role: 'owner', surface: 'cli' }, stepUp: 'none', paths: ['gateway.port'] });
+    expect(event).toMatchObject({
+      proposalId: card.id,
+      actor: { role: 'owner', surface: 'cli' },
+      stepUp: 'none',
+      paths: ['gateway.port'],
+    });
     expect(event?.details.requestedBy).toMatchObject({ role: 'agent', agentId: 'main' });
     expect(h.service.audit.verify()).toMatchObject({ ok: true });
   });
@@ -52,7 +67,9 @@ describe('approve: each check in the contract order, each with its own code', ()
     const h = await installation();
     const card = await propose(h, portChange);
     const before = h.documentText();
-    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.agentToken, { patchHash: card.patchHash });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.agentToken, {
+      patchHash: card.patchHash,
+    });
     expect(response.statusCode).toBe(403);
     expect(response.json().error.code).toBe('forbidden');
     expect(h.documentText()).toBe(before);
@@ -60,9 +77,14 @@ describe('approve: each check in the contract order, each with its own code', ()
 
   it('not_found for an unknown id', async () => {
     const h = await installation();
-    const response = await h.request('POST', '/v1/proposals/00000000-0000-0000-0000-000000000000/approve', h.ownerToken, {
-      patchHash: `sha256:${'0'.repeat(64)}`,
-    });
+    const response = await h.request(
+      'POST',
+      '/v1/proposals/00000000-0000-0000-0000-000000000000/approve',
+      h.ownerToken,
+      {
+        patchHash: `sha256:${'0'.repeat(64)}`,
+      },
+    );
     expect(response.statusCode).toBe(404);
     expect(response.json().error.code).toBe('not_found');
   });
@@ -70,8 +92,13 @@ describe('approve: each check in the contract order, each with its own code', ()
   it('single use: a second approval of the same proposal is not_pending', async () => {
     const h = await installation();
     const card = await propose(h, portChange);
-    expect((await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash })).statusCode).toBe(200);
-    const again = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash });
+    expect(
+      (await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash }))
+        .statusCode,
+    ).toBe(200);
+    const again = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+    });
     expect(again.statusCode).toBe(409);
     expect(again.json().error).toMatchObject({ code: 'not_pending', status: 'applied' });
   });
@@ -81,7 +108,9 @@ describe('approve: each check in the contract order, each with its own code', ()
     const card = await propose(h, portChange);
     const before = h.documentText();
     h.clock.advance(901);
-    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+    });
     expect(response.statusCode).toBe(410);
     expect(response.json().error.code).toBe('expired');
     expect(h.documentText()).toBe(before);
@@ -106,7 +135,9 @@ describe('approve: each check in the contract order, each with its own code', ()
     expect(h.documentText()).toBe(before);
     await h.request('POST', `/v1/proposals/${dangerous.id}/deny`, h.ownerToken, {});
     const protectedCard = await propose(h, portChange);
-    const allowed = await h.request('POST', `/v1/proposals/${protectedCard.id}/approve`, groupOwner, { patchHash: protectedCard.patchHash });
+    const allowed = await h.request('POST', `/v1/proposals/${protectedCard.id}/approve`, groupOwner, {
+      patchHash: protectedCard.patchHash,
+    });
     expect(allowed.statusCode).toBe(200);
   });
 
@@ -114,7 +145,9 @@ describe('approve: each check in the contract order, each with its own code', ()
     const h = await installation();
     const card = await propose(h, portChange);
     const before = h.documentText();
-    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: `sha256:${'a'.repeat(64)}` });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: `sha256:${'a'.repeat(64)}`,
+    });
     expect(response.statusCode).toBe(409);
     expect(response.json().error.code).toBe('patch_mismatch');
     expect(h.documentText()).toBe(before);
@@ -126,14 +159,22 @@ describe('approve: each check in the contract order, each with its own code', ()
     const secret = enroll(h);
     const card = await propose(h, mcpOn);
     const before = h.documentText();
-    for (const confirm of [undefined, 'apply', `${card.approval.confirmPhrase} `, card.approval.confirmPhrase?.toUpperCase()]) {
+    for (const confirm of [
+      undefined,
+      'apply',
+      `${card.approval.confirmPhrase} `,
+      card.approval.confirmPhrase?.toUpperCase(),
+    ]) {
       const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
         patchHash: card.patchHash,
         ...(confirm === undefined ? {} : { confirm }),
         totp: totpCode(secret, h.clock.now()),
       });
       expect(response.statusCode).toBe(400);
-      expect(response.json().error).toMatchObject({ code: 'confirm_required', confirmPhrase: card.approval.confirmPhrase });
+      expect(response.json().error).toMatchObject({
+        code: 'confirm_required',
+        confirmPhrase: card.approval.confirmPhrase,
+      });
     }
     expect(h.documentText()).toBe(before);
   });
@@ -146,7 +187,9 @@ describe('approve: each check in the contract order, each with its own code', ()
       patch: { agents: { defaults: { thinkingDefault: 'high' } } },
     });
     const before = h.documentText();
-    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+    });
     expect(response.statusCode).toBe(409);
     expect(response.json().error).toMatchObject({ code: 'stale_base', currentHash: h.currentHash() });
     expect(h.documentText()).toBe(before);
@@ -160,7 +203,9 @@ describe('approve: each check in the contract order, each with its own code', ()
     const edited = h.document();
     (edited.commands as Record<string, unknown>).restart = true;
     writeFileSync(h.configPath, JSON.stringify(edited, null, 2));
-    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+    });
     expect(response.json().error.code).toBe('stale_base');
     const drift = h.service.audit.list().find((event) => event.kind === 'config.drift');
     expect(drift?.paths).toEqual(['commands.restart']);
@@ -215,7 +260,10 @@ describe('TOTP step-up', () => {
     }
 
     // A valid code is consumed even when the apply is then refused (here: by a stale base).
-    await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch: { agents: { defaults: { thinkingDefault: 'high' } } } });
+    await h.request('POST', '/v1/proposals', h.agentToken, {
+      baseHash: h.currentHash(),
+      patch: { agents: { defaults: { thinkingDefault: 'high' } } },
+    });
     response = await approve(good);
     expect(response.json().error.code).toBe('stale_base');
     const second = await propose(h, { commands: { mcp: true, restart: true } });
@@ -281,7 +329,10 @@ describe('TOTP step-up', () => {
       confirm: third.approval.confirmPhrase,
     });
     expect(afterCooldown.json().error.code).toBe('totp_required');
-    const steps = h.service.audit.list().filter((event) => event.kind === 'change.applied').map((event) => event.stepUp);
+    const steps = h.service.audit
+      .list()
+      .filter((event) => event.kind === 'change.applied')
+      .map((event) => event.stepUp);
     expect(steps).toEqual(['totp', 'cooldown']);
   });
 });
@@ -291,12 +342,19 @@ describe('deny, withdraw and visibility', () => {
     const h = await installation();
     const card = await propose(h, portChange);
     const before = h.documentText();
-    expect((await h.request('POST', `/v1/proposals/${card.id}/deny`, h.agentToken, {})).json().error.code).toBe('forbidden');
+    expect((await h.request('POST', `/v1/proposals/${card.id}/deny`, h.agentToken, {})).json().error.code).toBe(
+      'forbidden',
+    );
     const response = await h.request('POST', `/v1/proposals/${card.id}/deny`, h.ownerToken, { reason: 'not now' });
     expect(response.statusCode).toBe(200);
-    expect(response.json().proposal).toMatchObject({ status: 'denied', resolution: { status: 'denied', reason: 'not now' } });
+    expect(response.json().proposal).toMatchObject({
+      status: 'denied',
+      resolution: { status: 'denied', reason: 'not now' },
+    });
     expect(h.documentText()).toBe(before);
-    const approve = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash });
+    const approve = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+    });
     expect(approve.json().error.code).toBe('not_pending');
   });
 
@@ -305,7 +363,9 @@ describe('deny, withdraw and visibility', () => {
     const card = await propose(h, portChange);
     const other = h.token({ role: 'agent', name: 'ops', agentId: 'ops' });
     expect((await h.request('POST', `/v1/proposals/${card.id}/withdraw`, other)).json().error.code).toBe('not_found');
-    expect((await h.request('POST', `/v1/proposals/${card.id}/withdraw`, h.ownerToken)).json().error.code).toBe('forbidden');
+    expect((await h.request('POST', `/v1/proposals/${card.id}/withdraw`, h.ownerToken)).json().error.code).toBe(
+      'forbidden',
+    );
     const response = await h.request('POST', `/v1/proposals/${card.id}/withdraw`, h.agentToken);
     expect(response.statusCode).toBe(200);
     expect(response.json().proposal.status).toBe('withdrawn');
@@ -341,17 +401,27 @@ describe('deny, withdraw and visibility', () => {
     expect((await h.request('GET', '/v1/audit', h.agentToken)).statusCode).toBe(403);
     const all = (await h.request('GET', '/v1/audit', h.ownerToken)).json().events;
     expect(all.map((event: { seq: number }) => event.seq)).toEqual([1, 2, 3]);
-    expect(all[2]).toMatchObject({ kind: 'proposal.created', prevHash: all[1].hash, hash: expect.stringMatching(/^sha256:/) });
+    expect(all[2]).toMatchObject({
+      kind: 'proposal.created',
+      prevHash: all[1].hash,
+      hash: expect.stringMatching(/^sha256:/),
+    });
     const after = (await h.request('GET', '/v1/audit?after=2&limit=1', h.ownerToken)).json().events;
     expect(after.map((event: { seq: number }) => event.seq)).toEqual([3]);
-    expect((await h.request('GET', '/v1/audit/verify', h.ownerToken)).json()).toEqual({ ok: true, count: 3, head: { seq: 3, hash: all[2].hash } });
+    expect((await h.request('GET', '/v1/audit/verify', h.ownerToken)).json()).toEqual({
+      ok: true,
+      count: 3,
+      head: { seq: 3, hash: all[2].hash },
+    });
   });
 });
 
 describe('apply: "by-agent" grants', () => {
   async function approved(h: Harness) {
     const card = await propose(h, portChange, { sessionKey: 'session-A' });
-    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, { patchHash: card.patchHash });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ status: 'approved', grant: { expiresAt: expect.any(String) } });
     return card;
@@ -364,7 +434,9 @@ describe('apply: "by-agent" grants', () => {
     const h = await installation({ policyEdit: byAgent });
     const card = await approved(h);
     expect((h.document().gateway as { port: number }).port).toBe(18789);
-    const response = await h.request('POST', `/v1/proposals/${card.id}/apply`, h.agentToken, { sessionKey: 'session-A' });
+    const response = await h.request('POST', `/v1/proposals/${card.id}/apply`, h.agentToken, {
+      sessionKey: 'session-A',
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ status: 'applied', hash: h.currentHash() });
     expect((h.document().gateway as { port: number }).port).toBe(18790);
@@ -377,10 +449,13 @@ describe('apply: "by-agent" grants', () => {
     const card = await approved(h);
     const before = h.documentText();
     const other = h.token({ role: 'agent', name: 'ops', agentId: 'ops' });
-    expect((await h.request('POST', `/v1/proposals/${card.id}/apply`, other, { sessionKey: 'session-A' })).json().error.code).toBe('forbidden');
-    expect((await h.request('POST', `/v1/proposals/${card.id}/apply`, h.agentToken, { sessionKey: 'session-B' })).json().error.code).toBe(
-      'forbidden',
-    );
+    expect(
+      (await h.request('POST', `/v1/proposals/${card.id}/apply`, other, { sessionKey: 'session-A' })).json().error.code,
+    ).toBe('forbidden');
+    expect(
+      (await h.request('POST', `/v1/proposals/${card.id}/apply`, h.agentToken, { sessionKey: 'session-B' })).json()
+        .error.code,
+    ).toBe('forbidden');
     h.clock.advance(121);
     const late = await h.request('POST', `/v1/proposals/${card.id}/apply`, h.agentToken, { sessionKey: 'session-A' });
     expect([late.statusCode, late.json().error.code]).toEqual([410, 'grant_expired']);

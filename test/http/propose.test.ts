@@ -27,13 +27,29 @@ describe('POST /v1/proposals outcomes', () => {
     expect(body.status).toBe('applied');
     expect(body.hash).toBe(h.currentHash());
     expect(body.hash).not.toBe(base);
-    expect(body.proposal).toMatchObject({ status: 'applied', tier: 'allowlisted', baseHash: base, targetHash: body.hash });
+    expect(body.proposal).toMatchObject({
+      status: 'applied',
+      tier: 'allowlisted',
+      baseHash: base,
+      targetHash: body.hash,
+    });
     expect(body.proposal.changes).toEqual([
-      expect.objectContaining({ path: 'agents.defaults.thinkingDefault', op: 'replace', before: 'low', after: 'high', tier: 'allowlisted' }),
+      expect.objectContaining({
+        path: 'agents.defaults.thinkingDefault',
+        op: 'replace',
+        before: 'low',
+        after: 'high',
+        tier: 'allowlisted',
+      }),
     ]);
     expect((h.document().agents as { defaults: { thinkingDefault: string } }).defaults.thinkingDefault).toBe('high');
     const applied = h.service.audit.list().find((event) => event.kind === 'change.applied');
-    expect(applied).toMatchObject({ proposalId: body.proposal.id, tier: 'allowlisted', stepUp: 'none', targetHash: body.hash });
+    expect(applied).toMatchObject({
+      proposalId: body.proposal.id,
+      tier: 'allowlisted',
+      stepUp: 'none',
+      targetHash: body.hash,
+    });
     expect(applied?.details.why).toMatch(/allowlist/);
   });
 
@@ -63,7 +79,15 @@ describe('POST /v1/proposals outcomes', () => {
       operations: [{ op: 'replace', path: '/commands/mcp', value: true }],
     });
     expect(proposal.changes).toEqual([
-      expect.objectContaining({ path: 'commands.mcp', op: 'replace', before: false, after: true, tier: 'dangerous', ruleId: 'mcp-command', restart: true }),
+      expect.objectContaining({
+        path: 'commands.mcp',
+        op: 'replace',
+        before: false,
+        after: true,
+        tier: 'dangerous',
+        ruleId: 'mcp-command',
+        restart: true,
+      }),
     ]);
     expect(proposal.changes[0].explain.length).toBeGreaterThan(20);
     expect(proposal.patchHash).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -80,7 +104,11 @@ describe('POST /v1/proposals outcomes', () => {
     const h = await installation();
     const before = h.documentText();
     const kinds = h.auditKinds();
-    const response = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch: mcpOn, dryRun: true });
+    const response = await h.request('POST', '/v1/proposals', h.agentToken, {
+      baseHash: h.currentHash(),
+      patch: mcpOn,
+      dryRun: true,
+    });
     expect(response.statusCode).toBe(200);
     expect(response.json()).toMatchObject({ status: 'dry-run', proposal: { status: 'dry-run', tier: 'dangerous' } });
     const list = await h.request('GET', '/v1/proposals', h.ownerToken);
@@ -123,7 +151,10 @@ describe('POST /v1/proposals outcomes', () => {
       patch: { gateway: { port: 18790 } },
     });
     expect(protectedChange.json().error.code).toBe('blocked');
-    const allowed = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch: thinkingHigh });
+    const allowed = await h.request('POST', '/v1/proposals', h.agentToken, {
+      baseHash: h.currentHash(),
+      patch: thinkingHigh,
+    });
     expect(allowed.json().status).toBe('applied');
   });
 
@@ -147,7 +178,9 @@ describe('POST /v1/proposals outcomes', () => {
       schemaPath,
       JSON.stringify({
         type: 'object',
-        properties: { gateway: { type: 'object', properties: { port: { type: 'integer', minimum: 1, maximum: 65535 } } } },
+        properties: {
+          gateway: { type: 'object', properties: { port: { type: 'integer', minimum: 1, maximum: 65535 } } },
+        },
       }),
     );
     const h = await installation({ schema: schemaPath });
@@ -167,7 +200,9 @@ describe('patch forms', () => {
   it('RFC 6902 operations and whole-document replace produce the same card as a merge patch', async () => {
     const h = await installation();
     const base = h.currentHash();
-    const merge = (await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: base, patch: mcpOn, dryRun: true })).json();
+    const merge = (
+      await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: base, patch: mcpOn, dryRun: true })
+    ).json();
     const operations = (
       await h.request('POST', '/v1/proposals', h.agentToken, {
         baseHash: base,
@@ -180,7 +215,9 @@ describe('patch forms', () => {
     ).json();
     const document = h.document();
     (document.commands as Record<string, unknown>).mcp = true;
-    const replaced = (await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: base, replace: document, dryRun: true })).json();
+    const replaced = (
+      await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: base, replace: document, dryRun: true })
+    ).json();
     for (const result of [operations, replaced]) {
       expect(result.proposal.patchHash).toBe(merge.proposal.patchHash);
       expect(result.proposal.targetHash).toBe(merge.proposal.targetHash);
@@ -198,7 +235,9 @@ describe('patch forms', () => {
     const list = (h.document().agents as { list: Array<Record<string, unknown>> }).list;
     expect(list.map((agent) => agent.id)).toEqual(['main', 'ops']);
     expect(list[1]).toMatchObject({ id: 'ops', model: 'anthropic/claude-sonnet-4-6', sandbox: { mode: 'all' } });
-    expect(response.json().proposal.changes.map((change: { path: string }) => change.path)).toEqual(['agents.list[id=ops].model']);
+    expect(response.json().proposal.changes.map((change: { path: string }) => change.path)).toEqual([
+      'agents.list[id=ops].model',
+    ]);
 
     const removal = await h.request('POST', '/v1/proposals', h.agentToken, {
       baseHash: h.currentHash(),
@@ -206,7 +245,9 @@ describe('patch forms', () => {
       replacePaths: ['agents.list'],
     });
     expect(removal.statusCode).toBe(202);
-    const paths = removal.json().proposal.changes.map((change: { path: string; tier: string }) => `${change.path}:${change.tier}`);
+    const paths = removal
+      .json()
+      .proposal.changes.map((change: { path: string; tier: string }) => `${change.path}:${change.tier}`);
     expect(paths).toContain('agents.list[id=ops].sandbox.mode:dangerous');
     expect(paths).toContain('agents.list[id=ops].id:allowlisted');
   });
@@ -231,7 +272,11 @@ describe('patch forms', () => {
     const text = rotate.body;
     expect(text).not.toContain('NEWSECRETVALUE');
     expect(text).not.toContain('oc_live_7f3a9c');
-    expect(rotate.json().proposal.changes[0]).toMatchObject({ path: 'gateway.auth.token', before: '[redacted]', after: '[redacted]' });
+    expect(rotate.json().proposal.changes[0]).toMatchObject({
+      path: 'gateway.auth.token',
+      before: '[redacted]',
+      after: '[redacted]',
+    });
     const audit = JSON.stringify(h.service.audit.list());
     expect(audit).not.toContain('NEWSECRETVALUE');
     expect(audit).not.toContain('oc_live_7f3a9c');
@@ -255,13 +300,38 @@ describe('bad input gets a specific 4xx and changes nothing', () => {
     { name: 'two patch forms', body: { patch: mcpOn, replace: {} }, status: 400, code: 'invalid_request' },
     { name: 'no patch form', body: {}, status: 400, code: 'invalid_request' },
     { name: 'unknown field', body: { patch: mcpOn, approve: true }, status: 400, code: 'invalid_request' },
-    { name: 'operation with an unknown op', body: { operations: [{ op: 'delete', path: '/a' }] }, status: 400, code: 'invalid_patch' },
-    { name: 'failing test operation', body: { operations: [{ op: 'test', path: '/commands/mcp', value: true }] }, status: 400, code: 'invalid_patch' },
-    { name: 'unresolvable path', body: { operations: [{ op: 'replace', path: '/nope/deeper', value: 1 }] }, status: 400, code: 'invalid_patch' },
+    {
+      name: 'operation with an unknown op',
+      body: { operations: [{ op: 'delete', path: '/a' }] },
+      status: 400,
+      code: 'invalid_patch',
+    },
+    {
+      name: 'failing test operation',
+      body: { operations: [{ op: 'test', path: '/commands/mcp', value: true }] },
+      status: 400,
+      code: 'invalid_patch',
+    },
+    {
+      name: 'unresolvable path',
+      body: { operations: [{ op: 'replace', path: '/nope/deeper', value: 1 }] },
+      status: 400,
+      code: 'invalid_patch',
+    },
     { name: 'merge patch that is not an object', body: { patch: [1, 2] }, status: 400, code: 'invalid_patch' },
     { name: 'replace with a non-object', body: { replace: 'x' }, status: 400, code: 'invalid_patch' },
-    { name: 'constructor in an operation path', body: { operations: [{ op: 'add', path: '/constructor/x', value: 1 }] }, status: 400, code: 'forbidden_key' },
-    { name: 'escaped prototype in a path', body: { operations: [{ op: 'add', path: '/a/prototype', value: 1 }] }, status: 400, code: 'forbidden_key' },
+    {
+      name: 'constructor in an operation path',
+      body: { operations: [{ op: 'add', path: '/constructor/x', value: 1 }] },
+      status: 400,
+      code: 'forbidden_key',
+    },
+    {
+      name: 'escaped prototype in a path',
+      body: { operations: [{ op: 'add', path: '/a/prototype', value: 1 }] },
+      status: 400,
+      code: 'forbidden_key',
+    },
   ];
   for (const testCase of cases) {
     it(testCase.name, async () => {

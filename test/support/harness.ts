@@ -60,7 +60,9 @@ export type Harness = {
 export async function installation(options: InstallationOptions = {}): Promise<Harness> {
   const dir = tempDir();
   const configPath = join(dir, 'openclaw.json');
-  writeFileSync(configPath, `${JSON.stringify(options.document ?? fixture('openclaw.json'), null, 2)}\n`, { mode: 0o600 });
+  writeFileSync(configPath, `${JSON.stringify(options.document ?? fixture('openclaw.json'), null, 2)}\n`, {
+    mode: 0o600,
+  });
   let policyPath: string | undefined;
   if (options.policy || options.policyEdit) {
     const policy = options.policy ?? (JSON.parse(readFileSync(shippedPolicy, 'utf8')) as Record<string, unknown>);
@@ -69,7 +71,12 @@ export async function installation(options: InstallationOptions = {}): Promise<H
     writeFileSync(policyPath, JSON.stringify(policy));
   }
   const data = join(dir, 'data');
-  const installed = initInstallation(data, { config: configPath, policy: policyPath, schema: options.schema, demoDocument: {} });
+  const installed = initInstallation(data, {
+    config: configPath,
+    policy: policyPath,
+    schema: options.schema,
+    demoDocument: {},
+  });
   const clock = options.clock ?? new TestClock();
   const service = openService(data, { now: clock.now });
   const app = await buildApp(service, { logRequests: false, rateLimit: options.rateLimit ?? false });
