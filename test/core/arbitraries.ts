@@ -254,7 +254,7 @@ export const pathKey = (path: Path): string => JSON.stringify(path.map((s) => [s
 
 export const leafKey = (leaf: Leaf): string => pathKey(leaf.path);
 
-export const fcOptions = { numRuns: 300 } as const;
+export const fcOptions = { numRuns: 5000 } as const;
 
 /** A deliberately naive, backtracking reference for the SPEC §3 pattern language. */
 export function referenceMatch(pattern: string, path: Path): boolean {

@@ -4,12 +4,15 @@
  * the product only as a user would.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSync } from 'otplib';
-import { onTestFinished } from 'vitest';
+import { expect, type TestContext } from 'vitest';
+
+/** The part of a test's context the helpers need; tests run concurrently, so the global hooks cannot be used. */
+export type Ctx = Pick<TestContext, 'onTestFinished'>;
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -23,9 +26,9 @@ if (!existsSync(cliPath)) {
  * tempDir; not imported from there because that module loads the whole server into the test
  * process, which these tests never need).
  */
-export function tempDir(prefix = 'countersign-e2e-'): string {
+export function tempDir(t: Ctx, prefix = 'countersign-e2e-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  t.onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -39,7 +42,10 @@ function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 /** Runs `node dist/cli/main.js …args` to completion (killed after `timeoutMs`). stdin is not a TTY. */
-export function cli(args: string[], options: { env?: Record<string, string>; timeoutMs?: number } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<CliResult> {
   const timeoutMs = options.timeoutMs ?? 15_000;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cliPath, ...args], {
@@ -126,14 +132,14 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
  * Starts `countersign serve --data DIR --port 0 …extra` and resolves once it prints its address.
  * The server is stopped when the current test finishes, whatever happens.
  */
-export function serve(dataDir: string | null, extra: string[] = [], timeoutMs = 15_000): Promise<Server> {
+export function serve(t: Ctx, dataDir: string | null, extra: string[] = [], timeoutMs = 15_000): Promise<Server> {
   const args = ['serve', ...(dataDir ? ['--data', dataDir] : []), '--host', '127.0.0.1', '--port', '0', ...extra];
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
     env: childEnv({ COUNTERSIGN_LOG_LEVEL: 'warn' }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  onTestFinished(() => stopChild(child));
+  t.onTestFinished(() => stopChild(child));
   let stdout = '';
   let stderr = '';
   const server: Omit<Server, 'url'> = {
@@ -202,4 +208,70 @@ export async function http<T = Record<string, unknown>>(
 /** The environment owner commands read: the server URL and the owner token. */
 export function ownerEnv(server: { url: string }, token: string): Record<string, string> {
   return { COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: token };
+}
+
+export type Card = {
+  id: string;
+  status: string;
+  tier: string;
+  patchHash: string;
+  targetHash: string;
+  changes: { path: string; tier: string; ruleId: string | null; before?: unknown; after?: unknown }[];
+  approval: { totp: boolean; confirmPhrase: string | null; surfaces: string[] };
+  resolution: { status: string; reason?: string | null } | null;
+};
+export type OpenClawDocument = { commands: { mcp: boolean }; gateway: { auth: { token: string } } };
+
+export type Running = {
+  installation: Installation;
+  server: Server;
+  /** The document as it is on disk right now (text and parsed). */
+  documentText: () => string;
+  document: () => OpenClawDocument;
+};
+
+/** A fresh `init`ed installation with its server running. */
+export async function running(t: Ctx): Promise<Running> {
+  const installation = await init(join(tempDir(t), 'data'));
+  const server = await serve(t, installation.dataDir);
+  const documentText = () => readFileSync(installation.configPath, 'utf8');
+  return { installation, server, documentText, document: () => JSON.parse(documentText()) as OpenClawDocument };
+}
+
+/** What the agent does in the worked example: read the (redacted) config, then propose commands.mcp = true. */
+export async function agentProposesMcp(server: Server, agentToken: string): Promise<Card> {
+  const read = await http<{ target: string; hash: string; config: OpenClawDocument }>(
+    server,
+    'GET',
+    '/v1/config',
+    agentToken,
+  );
+  expect(read.status).toBe(200);
+  expect(read.body.target).toBe('openclaw');
+  expect(read.body.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(read.body.config.gateway.auth.token).toBe('[redacted]');
+  expect(read.body.config.commands.mcp).toBe(false);
+
+  const proposed = await http<{ status: string; proposal: Card }>(server, 'POST', '/v1/proposals', agentToken, {
+    baseHash: read.body.hash,
+    patch: { commands: { mcp: true } },
+    reason: 'I need to register an MCP server',
+  });
+  expect(proposed.status).toBe(202);
+  expect(proposed.body.status).toBe('pending');
+  const card = proposed.body.proposal;
+  expect(card.status).toBe('pending');
+  expect(card.tier).toBe('dangerous');
+  expect(card.changes).toEqual([
+    expect.objectContaining({
+      path: 'commands.mcp',
+      before: false,
+      after: true,
+      tier: 'dangerous',
+      ruleId: 'mcp-command',
+    }),
+  ]);
+  expect(card.approval.totp).toBe(true);
+  expect(card.approval.confirmPhrase).toEqual(expect.any(String));
+  return card;
 }

@@ -1,17 +1,15 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../support/harness.js';
-import { cli, cliOk, init, repoRoot, serveFails } from './cli.js';
+import { cli, cliOk, init, repoRoot, serveFails, tempDir } from './cli.js';
 
-describe('countersign audit verify (real CLI)', () => {
-  it('exits 1 and names the broken seq after an audit row is edited in the database', async () => {
-    const installation = await init(join(tempDir(), 'data'));
-    await cliOk(['token', 'create', '--data', installation.dataDir, '--role', 'agent', '--name', 'helper', '--json']);
+describe.concurrent('countersign audit verify (real CLI)', () => {
+  it('exits 1 and names the broken seq after an audit row is edited in the database', async (t) => {
+    const installation = await init(join(tempDir(t), 'data'));
     const intact = await cli(['audit', 'verify', '--data', installation.dataDir, '--json']);
     expect(intact.code).toBe(0);
-    expect(JSON.parse(intact.stdout)).toMatchObject({ ok: true, count: 3 });
+    expect(JSON.parse(intact.stdout)).toMatchObject({ ok: true, count: 2 });
 
     const db = new Database(join(installation.dataDir, 'countersign.db'));
     try {
@@ -26,13 +24,10 @@ describe('countersign audit verify (real CLI)', () => {
     const broken = await cli(['audit', 'verify', '--data', installation.dataDir]);
     expect(broken.code).toBe(1);
     expect(`${broken.stdout}${broken.stderr}`).toMatch(/BROKEN at event 2\b/);
-    const brokenJson = await cli(['audit', 'verify', '--data', installation.dataDir, '--json']);
-    expect(brokenJson.code).toBe(1);
-    expect(JSON.parse(brokenJson.stdout)).toMatchObject({ ok: false, brokenAt: 2 });
   });
 });
 
-describe('countersign policy explain (real CLI)', () => {
+describe.concurrent('countersign policy explain (real CLI)', () => {
   it('names the deciding rule and tier, and --json parses', async () => {
     const mcp = await cliOk(['policy', 'explain', 'commands.mcp', '--value', 'true']);
     expect(mcp.stdout).toContain('mcp-command');
@@ -48,14 +43,10 @@ describe('countersign policy explain (real CLI)', () => {
     // The rule's `when: { to: [true] }` makes turning it off a lower tier.
     const off = JSON.parse((await cliOk(['policy', 'explain', 'commands.mcp', '--value', 'false', '--json'])).stdout);
     expect(off.tier).not.toBe('dangerous');
-
-    const badValue = await cli(['policy', 'explain', 'agents.defaults.thinkingDefault', '--value', 'high']);
-    expect(badValue.code).toBe(1);
-    expect(badValue.stderr).toContain('--value must be JSON');
   });
 });
 
-describe('--help (real CLI)', () => {
+describe.concurrent('--help (real CLI)', () => {
   it('top level, approve, token create and serve exit 0 and list their options', async () => {
     const [top, approve, tokenCreate, serve] = await Promise.all([
       cli(['--help']),
@@ -69,16 +60,18 @@ describe('--help (real CLI)', () => {
     }
     for (const command of ['init', 'serve', 'token', 'totp', 'pending', 'show', 'approve', 'deny', 'audit', 'policy'])
       expect(top.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
-    for (const option of ['--totp', '--confirm', '--url', '--token', '--json']) expect(approve.stdout).toContain(option);
+    for (const option of ['--totp', '--confirm', '--url', '--token', '--json'])
+      expect(approve.stdout).toContain(option);
     for (const option of ['--data', '--role', '--name', '--surface', '--agent-id', '--json'])
       expect(tokenCreate.stdout).toContain(option);
-    for (const option of ['--data', '--host', '--port', '--rate-limit', '--init']) expect(serve.stdout).toContain(option);
+    for (const option of ['--data', '--host', '--port', '--rate-limit', '--init'])
+      expect(serve.stdout).toContain(option);
   });
 });
 
-describe('a bad policy file (real CLI)', () => {
-  it('makes serve exit non-zero before listening, naming the bad field', async () => {
-    const dir = tempDir();
+describe.concurrent('a bad policy file (real CLI)', () => {
+  it('makes serve exit non-zero before listening, naming the bad field', async (t) => {
+    const dir = tempDir(t);
     const policyPath = join(dir, 'policy.json');
     const shipped = readFileSync(join(repoRoot, 'policies', 'openclaw.json'), 'utf8');
     writeFileSync(policyPath, shipped);
@@ -96,24 +89,16 @@ describe('a bad policy file (real CLI)', () => {
     expect(result.stdout).not.toContain('listening');
     expect(result.stderr).toContain(policyPath);
     expect(result.stderr).toContain(`rules[${index}].tier`);
-
-    // Not JSON at all: also refused with the file named.
-    writeFileSync(policyPath, '{ "version": 1, ');
-    const notJson = await serveFails(installation.dataDir);
-    expect(notJson.code).not.toBe(0);
-    expect(notJson.stdout).not.toContain('listening');
-    expect(notJson.stderr).toContain(policyPath);
   });
 
-  it('makes init refuse before creating anything', async () => {
-    const dir = tempDir();
+  it('makes init refuse before creating anything', async (t) => {
+    const dir = tempDir(t);
     const policyPath = join(dir, 'policy.json');
     writeFileSync(policyPath, JSON.stringify({ version: 1, mode: 'approve', defaultTier: 'critical', rules: [] }));
     const result = await cli(['init', '--data', join(dir, 'data'), '--policy', policyPath, '--json']);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('defaultTier');
     expect(result.stdout).toBe('');
-    const initAgain = await cli(['audit', 'verify', '--data', join(dir, 'data')]);
-    expect(initAgain.code).not.toBe(0);
+    expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 });

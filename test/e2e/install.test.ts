@@ -1,14 +1,13 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { tempDir } from '../support/harness.js';
-import { cli, http, init, serve } from './cli.js';
+import { cli, http, init, serve, tempDir } from './cli.js';
 
 const mode = (file: string) => statSync(file).mode & 0o777;
 
-describe('countersign init (real CLI)', () => {
-  it('creates a private data directory, its database, settings, a demo document and two tokens', async () => {
-    const dataDir = join(tempDir(), 'data');
+describe.concurrent('countersign init (real CLI)', () => {
+  it('creates a private data directory, its database, settings, a demo document and two tokens', async (t) => {
+    const dataDir = join(tempDir(t), 'data');
     const result = await cli(['init', '--data', dataDir, '--json']);
     expect(result.code).toBe(0);
     const installation = JSON.parse(result.stdout) as Record<string, string>;
@@ -36,8 +35,8 @@ describe('countersign init (real CLI)', () => {
     expect(again.stdout).toBe('');
   });
 
-  it('init --config FILE leaves an existing FILE untouched', async () => {
-    const dir = tempDir();
+  it('init --config FILE leaves an existing FILE untouched', async (t) => {
+    const dir = tempDir(t);
     const configPath = join(dir, 'mine.json');
     const original = '{\n  "commands": { "mcp": false },\n  "custom": "keep me"\n}\n';
     writeFileSync(configPath, original, { mode: 0o600 });
@@ -48,9 +47,9 @@ describe('countersign init (real CLI)', () => {
     expect(existsSync(join(dataDir, 'openclaw.json'))).toBe(false);
   });
 
-  it('serve --init initialises a new directory on first start and prints the tokens only then', async () => {
-    const dataDir = join(tempDir(), 'fresh', 'data');
-    const first = await serve(dataDir, ['--init']);
+  it('serve --init initialises a new directory on first start and prints the tokens only then', async (t) => {
+    const dataDir = join(tempDir(t), 'fresh', 'data');
+    const first = await serve(t, dataDir, ['--init']);
     const printed = first.stdout();
     expect(printed).toContain(`Initialised ${dataDir}`);
     const ownerToken = /owner \(surface cli\):\s*(\S+)/.exec(printed)?.[1];
@@ -62,7 +61,7 @@ describe('countersign init (real CLI)', () => {
     await first.stop();
     expect(first.child.exitCode).toBe(0);
 
-    const second = await serve(dataDir, ['--init']);
+    const second = await serve(t, dataDir, ['--init']);
     expect(second.stdout()).not.toContain('Initialised');
     expect(second.stdout()).not.toContain(ownerToken);
     expect(second.stdout()).not.toContain(agentToken);
