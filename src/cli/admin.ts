@@ -130,3 +130,15 @@ export function totpDisable(options: { data: string; owner: string }): void {
     `TOTP disabled for owner "${options.owner}". Changes that need TOTP can no longer be approved by them.\n`,
   );
 }
+
+export function lastGood(options: { data: string; target?: string }): void {
+  const text = withService(options.data, (service) => {
+    const name = options.target ?? service.defaultTarget;
+    const row = service.db.prepare('SELECT last_document FROM targets WHERE name = ?').pluck().get(name) as
+      | string
+      | undefined;
+    if (row === undefined) throw new CliError(`No document recorded for target "${name}".`);
+    return row;
+  });
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}

@@ -1,7 +1,8 @@
-import type { AuditEvent } from '../core/audit.js';
+import type { AuditEvent, ChainHead } from '../core/audit.js';
+import { parseHead, VerifyQuerySchema } from '../core/requests.js';
 import { openService } from '../service/context.js';
 import { Client, type ClientOptions } from './client.js';
-import { printJson } from './io.js';
+import { CliError, printJson } from './io.js';
 
 function printEvents(events: AuditEvent[]): void {
   for (const event of events) {
@@ -44,16 +45,46 @@ export async function auditList(
   printEvents(events);
 }
 
+function expectedHead(text: string): ChainHead {
+  if (!VerifyQuerySchema.safeParse({ expectHead: text }).success) {
+    throw new CliError('--expect-head takes SEQ:HASH as printed by `countersign audit head`.');
+  }
+  return parseHead(text);
+}
+
 /** Exit 0 when the chain is intact, 1 with the first broken sequence number otherwise. */
-export function auditVerify(options: { data: string; json?: boolean }): number {
+export function auditVerify(options: { data: string; json?: boolean; expectHead?: string }): number {
+  const expected = options.expectHead ? expectedHead(options.expectHead) : undefined;
   const service = openService(options.data, { readonlyDatabase: true });
   try {
-    const result = service.audit.verify();
+    const result = service.audit.verify(expected);
     if (options.json) printJson(result);
     else if (result.ok)
       process.stdout.write(`Audit chain intact: ${result.count} events, head ${result.head.seq}:${result.head.hash}\n`);
     else process.stdout.write(`Audit chain BROKEN at event ${result.brokenAt}: ${result.reason}\n`);
     return result.ok ? 0 : 1;
+  } finally {
+    service.close();
+  }
+}
+
+/** The current head, to keep somewhere the host cannot rewrite (a ticket, a log system, paper). */
+export function auditHead(options: { data: string; json?: boolean }): void {
+  const service = openService(options.data, { readonlyDatabase: true });
+  try {
+    const head = service.audit.head();
+    if (options.json) return printJson(head);
+    process.stdout.write(head ? `${head.seq}:${head.hash}\n` : 'The audit log is empty.\n');
+  } finally {
+    service.close();
+  }
+}
+
+/** One JSON object per line, oldest first, for shipping to a log system. */
+export function auditExport(options: { data: string }): void {
+  const service = openService(options.data, { readonlyDatabase: true });
+  try {
+    for (const event of service.audit.iterate()) process.stdout.write(`${JSON.stringify(event)}\n`);
   } finally {
     service.close();
   }

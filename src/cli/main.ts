@@ -3,10 +3,10 @@ import { Command, Option } from 'commander';
 import { CountersignError } from '../core/errors.js';
 import { SetupError } from '../service/context.js';
 import { version } from '../version.js';
-import { init, tokenCreate, tokenList, tokenRevoke, totpDisable, totpEnroll } from './admin.js';
-import { auditList, auditVerify } from './audit.js';
+import { init, lastGood, tokenCreate, tokenList, tokenRevoke, totpDisable, totpEnroll } from './admin.js';
+import { auditExport, auditHead, auditList, auditVerify } from './audit.js';
 import { CliError, explainRefusal } from './io.js';
-import { approveCommand, denyCommand, pending, show } from './owner.js';
+import { approveCommand, denyCommand, pending, rollbackCommand, show } from './owner.js';
 import { explain } from './policy.js';
 import { serve } from './serve.js';
 
@@ -141,6 +141,20 @@ program
   .addOption(jsonOption())
   .action(run(approveCommand));
 program
+  .command('rollback')
+  .description('propose the inverse of an applied change; it is classified and approved like any other')
+  .argument('<id>')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(run(rollbackCommand));
+program
+  .command('last-good')
+  .description('print the last document countersign wrote or accepted (to restore after a bad outside edit)')
+  .addOption(dataOption())
+  .option('--target <name>', 'target (default: the first)')
+  .action(run(lastGood));
+program
   .command('deny')
   .description('refuse a proposal')
   .argument('<id>')
@@ -165,8 +179,21 @@ audit
   .command('verify')
   .description('recompute the hash chain; exit 0 if intact, 1 with the first broken event otherwise')
   .addOption(dataOption())
+  .option('--expect-head <seq:hash>', 'also fail if the log no longer contains this head (detects truncation)')
   .addOption(jsonOption())
   .action(run(auditVerify));
+audit
+  .command('head')
+  .description('print the current head as SEQ:HASH; keep it elsewhere and pass it to `verify --expect-head`')
+  .addOption(dataOption())
+  .addOption(jsonOption())
+  .action(run(auditHead));
+audit
+  .command('export')
+  .description('print every event as JSON lines, oldest first')
+  .addOption(dataOption())
+  .option('--jsonl', 'JSON lines (the only format)', true)
+  .action(run(auditExport));
 
 program
   .command('policy')

@@ -102,3 +102,19 @@ export async function denyCommand(id: string, options: OwnerOptions & { reason?:
   if (options.json) return printJson(result);
   process.stdout.write(`Denied ${id}.\n`);
 }
+
+export async function rollbackCommand(id: string, options: OwnerOptions): Promise<void> {
+  const result = await new Client(options).request<{ status: string; proposal?: Card; hash?: string }>(
+    'POST',
+    `/v1/proposals/${encodeURIComponent(id)}/rollback`,
+  );
+  if (options.json) return printJson(result);
+  if (result.status === 'unchanged')
+    process.stdout.write('Nothing to roll back: the document already has those values.\n');
+  else if (result.status === 'applied')
+    process.stdout.write(`Rolled back (allowlisted, applied at once). Document is now ${result.hash}.\n`);
+  else
+    process.stdout.write(
+      `Rollback proposed as ${result.proposal?.id} (${result.proposal?.tier}); approve it with \`countersign approve ${result.proposal?.id}\`.\n`,
+    );
+}

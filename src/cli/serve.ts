@@ -4,6 +4,7 @@ import { reconcileIntents } from '../service/apply.js';
 import { openService } from '../service/context.js';
 import { initInstallation, isInitialised } from '../service/install.js';
 import { expireOverdue } from '../service/lifecycle.js';
+import { watchDocuments } from '../service/watch.js';
 import { printInstallation } from './admin.js';
 import { demoOpenClawConfig } from './demo-config.js';
 
@@ -36,9 +37,11 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   const sweep = setInterval(() => expireOverdue(service), 5000);
   sweep.unref();
+  const unwatch = watchDocuments(service);
   const stop = async (signal: string) => {
     logger.info({ signal }, 'shutting down');
     clearInterval(sweep);
+    unwatch();
     await app.close();
     service.close();
     process.exit(0);

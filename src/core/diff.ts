@@ -46,6 +46,8 @@ class Differ {
   }
 
   value(before: Json, after: Json, path: Path, pointer: string): void {
+    // Patches share untouched subtrees with the base, so identity skips most of a large document.
+    if (before === after) return;
     if (isObject(before) && isObject(after)) return this.objects(before, after, path, pointer);
     if (Array.isArray(before) && Array.isArray(after)) {
       if (this.mode === 'by-index') return this.indexedArrays(before, after, path, pointer);

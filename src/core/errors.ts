@@ -22,6 +22,7 @@ export const errorStatus = {
   already_applied: 409,
   executable_changed: 409,
   rollback_conflict: 409,
+  not_applied: 409,
   expired: 410,
   grant_expired: 410,
   payload_too_large: 413,

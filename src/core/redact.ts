@@ -64,6 +64,8 @@ export function restoreRedacted(patterns: readonly Pattern[], base: JsonObject, 
 }
 
 function restore(patterns: readonly Pattern[], base: Json | undefined, target: Json, path: Path): Json {
+  // A subtree the patch did not touch is the base's own object: nothing in it can be a placeholder to resolve.
+  if (base === target) return target;
   if (target === REDACTED && isRedactedPath(patterns, path)) {
     if (base === undefined) {
       fail('invalid_patch', `${formatPath(path)} holds "${REDACTED}" but there is no current secret to keep.`, {

@@ -64,3 +64,18 @@ export const AuditQuerySchema = z
     proposalId: z.string().max(100).optional(),
   })
   .strict();
+
+/** `expectHead=SEQ:HASH`, as printed by `countersign audit head`. */
+export const VerifyQuerySchema = z
+  .object({
+    expectHead: z
+      .string()
+      .regex(/^\d+:sha256:[0-9a-f]{64}$/, 'expectHead is SEQ:HASH')
+      .optional(),
+  })
+  .strict();
+
+export function parseHead(text: string): { seq: number; hash: string } {
+  const colon = text.indexOf(':');
+  return { seq: Number(text.slice(0, colon)), hash: text.slice(colon + 1) };
+}

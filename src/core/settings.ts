@@ -35,6 +35,21 @@ export const RateLimitsSchema = z
   .strict();
 export type RateLimits = z.infer<typeof RateLimitsSchema>;
 
+/** The events a webhook can subscribe to: the ones `service.events` emits (SPEC §8). */
+export const webhookEvents = ['proposal.created', 'proposal.resolved', 'change.applied'] as const;
+export const WebhookEventSchema = z.enum(webhookEvents);
+export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
+
+/** One receiver: every delivery is signed with its secret; `events` narrows what it gets (default: all). */
+export const WebhookSettingsSchema = z
+  .object({
+    url: z.url({ protocol: /^https?$/, error: 'a webhook URL is an http: or https: URL' }),
+    secret: z.string().min(16, 'a webhook secret is at least 16 characters'),
+    events: z.array(WebhookEventSchema).min(1).optional(),
+  })
+  .strict();
+export type WebhookSettings = z.infer<typeof WebhookSettingsSchema>;
+
 export const SettingsSchema = z
   .object({
     version: z.literal(1),
@@ -53,6 +68,7 @@ export const SettingsSchema = z
       }),
     limits: LimitsSchema.default(LimitsSchema.parse({})),
     rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
+    webhooks: z.array(WebhookSettingsSchema).default([]),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -4,6 +4,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { CountersignError } from '../core/errors.js';
 import type { Service } from '../service/context.js';
+import { startWebhooks, type WebhookDispatcher, type WebhookOptions } from '../service/webhooks.js';
 import { version } from '../version.js';
 import { authentication } from './auth.js';
 import { errorHandler } from './errors.js';
@@ -11,10 +12,26 @@ import { registerJsonBodyParser } from './json-body.js';
 import { rateLimits } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
 import { configRoutes } from './routes/config.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
 import { proposalRoutes } from './routes/proposals.js';
+import { uiRoutes } from './routes/ui.js';
 
-export type AppOptions = { logRequests?: boolean; rateLimit?: boolean };
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Webhook delivery for this app's service; null when started with `webhooks: false`. */
+    webhooks: WebhookDispatcher | null;
+  }
+}
+
+export type AppOptions = {
+  logRequests?: boolean;
+  rateLimit?: boolean;
+  /** Retry and timeout settings for webhook deliveries, or false for none (one dispatcher per service). */
+  webhooks?: WebhookOptions | false;
+  /** The event stream's heartbeat interval (default 15 s). */
+  eventHeartbeatMs?: number;
+};
 
 /** The HTTP shell: parsing, authentication and error shape; every decision is in the service. */
 export async function buildApp(service: Service, options: AppOptions = {}): Promise<FastifyInstance> {
@@ -50,5 +67,11 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
   await app.register(configRoutes, { service });
   await app.register(proposalRoutes, { service });
   await app.register(auditRoutes, { service });
+  await app.register(eventRoutes, { service, heartbeatMs: options.eventHeartbeatMs });
+  await app.register(uiRoutes);
+
+  const webhooks = options.webhooks === false ? null : startWebhooks(service, options.webhooks ?? {});
+  app.decorate('webhooks', webhooks);
+  if (webhooks) app.addHook('onClose', async () => webhooks.stop());
   return app;
 }

@@ -48,6 +48,7 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
     ],
     limits: { bodyBytes: 8 * 1024 * 1024, maxDepth: 64, maxKeys: 1_000_000 },
     rateLimits: { requestsPerMinute: 1200, proposalsPerMinute: 120, approvalsPerMinute: 30 },
+    webhooks: [],
   };
   writeFileSync(join(root, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
   const service = openService(root);

@@ -80,6 +80,7 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
     tokenId: caller.id,
     grantExpiresAt: null,
     targetDocument: `${JSON.stringify(plan.target, null, 2)}\n`,
+    baseDocument: current.text,
   };
   withAudit(service, () => {
     service.proposals.insert(record, service.now());

@@ -51,9 +51,23 @@ export class AuditLog {
     return rows.map(toEvent);
   }
 
-  /** Recomputes the whole chain from the stored rows, streaming so memory stays flat. */
-  verify(): Verification {
+  /** Every event in order, streamed, for export. */
+  *iterate(): Generator<AuditEvent> {
+    for (const row of this.db
+      .prepare('SELECT seq, body, hash FROM audit_events ORDER BY seq')
+      .iterate() as Iterable<Row>) {
+      yield toEvent(row);
+    }
+  }
+
+  /**
+   * Recomputes the whole chain from the stored rows, streaming so memory stays flat. With
+   * `expectHead` (a head recorded elsewhere earlier), a chain that was cut back or rewritten
+   * at or before that event fails too.
+   */
+  verify(expectHead?: ChainHead): Verification {
     const verifier = new ChainVerifier();
+    let seenExpected = false;
     for (const row of this.db
       .prepare('SELECT seq, body, hash FROM audit_events ORDER BY seq')
       .iterate() as Iterable<Row>) {
@@ -64,7 +78,21 @@ export class AuditLog {
         return { ok: false, brokenAt: row.seq, reason: `event ${row.seq} is not valid JSON` };
       }
       if (!verifier.push(row.seq, row.hash, body)) break;
+      if (expectHead && row.seq === expectHead.seq) {
+        if (row.hash !== expectHead.hash) {
+          return { ok: false, brokenAt: row.seq, reason: `event ${row.seq} is not the one recorded as head` };
+        }
+        seenExpected = true;
+      }
     }
-    return verifier.result();
+    const result = verifier.result();
+    if (result.ok && expectHead && !seenExpected) {
+      return {
+        ok: false,
+        brokenAt: result.count + 1,
+        reason: `the log ends at event ${result.count}, before the recorded head ${expectHead.seq}: it was truncated`,
+      };
+    }
+    return result;
   }
 }

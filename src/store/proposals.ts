@@ -7,6 +7,8 @@ export type ProposalRecord = {
   grantExpiresAt: string | null;
   /** The exact document to write on apply, as canonical-order JSON text. */
   targetDocument: string;
+  /** The document as it was when proposed (null for rows from before rollback support). */
+  baseDocument: string | null;
 };
 
 type Row = {
@@ -15,6 +17,7 @@ type Row = {
   token_id: string;
   card: string;
   target_document: string;
+  base_document: string | null;
   resolution: string | null;
   grant_expires_at: string | null;
 };
@@ -30,6 +33,7 @@ function fromRow(row: Row): ProposalRecord {
     tokenId: row.token_id,
     grantExpiresAt: row.grant_expires_at,
     targetDocument: row.target_document,
+    baseDocument: row.base_document,
   };
 }
 
@@ -44,9 +48,9 @@ export class ProposalStore {
     this.db
       .prepare(
         `INSERT INTO proposals (id, target, status, tier, token_id, agent_id, session_key, base_hash, patch_hash,
-           target_hash, created_at, expires_at, card, target_document, resolution, grant_expires_at, updated_at)
+           target_hash, created_at, expires_at, card, target_document, base_document, resolution, grant_expires_at, updated_at)
          VALUES (@id, @target, @status, @tier, @tokenId, @agentId, @sessionKey, @baseHash, @patchHash,
-           @targetHash, @createdAt, @expiresAt, @card, @targetDocument, @resolution, NULL, @updatedAt)`,
+           @targetHash, @createdAt, @expiresAt, @card, @targetDocument, @baseDocument, @resolution, NULL, @updatedAt)`,
       )
       .run({
         id: card.id,
@@ -63,6 +67,7 @@ export class ProposalStore {
         expiresAt: card.expiresAt,
         card: JSON.stringify(staticCard),
         targetDocument: record.targetDocument,
+        baseDocument: record.baseDocument,
         resolution: resolution ? JSON.stringify(resolution) : null,
         updatedAt: now.toISOString(),
       });

@@ -79,26 +79,30 @@ describe('audit chain', () => {
     expect(verify([])).toEqual({ ok: true, count: 0, head: { seq: 0, hash: GENESIS_HASH } });
   });
 
-  const tamperArb = fc.integer({ min: 2, max: 12 }).chain((length) =>
-    fc.record({ length: fc.constant(length), at: fc.integer({ min: 1, max: length }) }),
-  );
+  const tamperArb = fc
+    .integer({ min: 2, max: 12 })
+    .chain((length) => fc.record({ length: fc.constant(length), at: fc.integer({ min: 1, max: length }) }));
 
   it('detects an edited body at its seq', () => {
     fc.assert(
-      fc.property(tamperArb, fc.constantFrom('reason', 'tier', 'paths', 'details', 'actor', 'at'), ({ length, at }, field) => {
-        const rows = rowsOf(chain(length));
-        const row = rows[at - 1] as (typeof rows)[number];
-        const edits: Record<string, unknown> = {
-          reason: 'innocent',
-          tier: 'allowlisted',
-          paths: [],
-          details: { n: -1 },
-          actor: { ...row.body.actor, role: 'owner' },
-          at: '2020-01-01T00:00:00.000Z',
-        };
-        row.body = { ...row.body, [field]: edits[field] } as typeof row.body;
-        expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
-      }),
+      fc.property(
+        tamperArb,
+        fc.constantFrom('reason', 'tier', 'paths', 'details', 'actor', 'at'),
+        ({ length, at }, field) => {
+          const rows = rowsOf(chain(length));
+          const row = rows[at - 1] as (typeof rows)[number];
+          const edits: Record<string, unknown> = {
+            reason: 'innocent',
+            tier: 'allowlisted',
+            paths: [],
+            details: { n: -1 },
+            actor: { ...row.body.actor, role: 'owner' },
+            at: '2020-01-01T00:00:00.000Z',
+          };
+          row.body = { ...row.body, [field]: edits[field] } as typeof row.body;
+          expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -137,26 +141,32 @@ describe('audit chain', () => {
 
   it('detects a deleted event at the first missing seq', () => {
     fc.assert(
-      fc.property(tamperArb.filter(({ length, at }) => at < length), ({ length, at }) => {
-        const rows = rowsOf(chain(length));
-        rows.splice(at - 1, 1);
-        expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
-      }),
+      fc.property(
+        tamperArb.filter(({ length, at }) => at < length),
+        ({ length, at }) => {
+          const rows = rowsOf(chain(length));
+          rows.splice(at - 1, 1);
+          expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
   it('detects a deleted event even when later events are renumbered', () => {
     fc.assert(
-      fc.property(tamperArb.filter(({ length, at }) => at < length), ({ length, at }) => {
-        const rows = rowsOf(chain(length));
-        rows.splice(at - 1, 1);
-        rows.forEach((row, index) => {
-          row.seq = index + 1;
-          row.body = { ...row.body, seq: index + 1 };
-        });
-        expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
-      }),
+      fc.property(
+        tamperArb.filter(({ length, at }) => at < length),
+        ({ length, at }) => {
+          const rows = rowsOf(chain(length));
+          rows.splice(at - 1, 1);
+          rows.forEach((row, index) => {
+            row.seq = index + 1;
+            row.body = { ...row.body, seq: index + 1 };
+          });
+          expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -177,19 +187,23 @@ describe('audit chain', () => {
 
   it('detects a reordered pair at the first of the two', () => {
     fc.assert(
-      fc.property(tamperArb.filter(({ length, at }) => at < length), fc.boolean(), ({ length, at }, keepSeqColumns) => {
-        const rows = rowsOf(chain(length));
-        const a = rows[at - 1] as (typeof rows)[number];
-        const b = rows[at] as (typeof rows)[number];
-        if (keepSeqColumns) {
-          // bodies swapped under unchanged seq columns (what ORDER BY seq would return)
-          [a.body, b.body, a.hash, b.hash] = [b.body, a.body, b.hash, a.hash];
-        } else {
-          rows[at - 1] = b;
-          rows[at] = a;
-        }
-        expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
-      }),
+      fc.property(
+        tamperArb.filter(({ length, at }) => at < length),
+        fc.boolean(),
+        ({ length, at }, keepSeqColumns) => {
+          const rows = rowsOf(chain(length));
+          const a = rows[at - 1] as (typeof rows)[number];
+          const b = rows[at] as (typeof rows)[number];
+          if (keepSeqColumns) {
+            // bodies swapped under unchanged seq columns (what ORDER BY seq would return)
+            [a.body, b.body, a.hash, b.hash] = [b.body, a.body, b.hash, a.hash];
+          } else {
+            rows[at - 1] = b;
+            rows[at] = a;
+          }
+          expect(verify(rows)).toMatchObject({ ok: false, brokenAt: at });
+        },
+      ),
       { numRuns: 200 },
     );
   });

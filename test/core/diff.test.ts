@@ -54,7 +54,15 @@ describe('diffDocuments — properties', () => {
         const diff = diffDocuments(doc, shuffled);
         expect(diff.leaves).toEqual([]);
         expect(diff.operations.every((p) => p.operation.op === 'move')).toBe(true);
-        expect(deepEqual(replay(doc, diff.operations.map((p) => p.operation)), shuffled)).toBe(true);
+        expect(
+          deepEqual(
+            replay(
+              doc,
+              diff.operations.map((p) => p.operation),
+            ),
+            shuffled,
+          ),
+        ).toBe(true);
       }),
       fcOptions,
     );
@@ -159,7 +167,7 @@ describe('diffDocuments — properties', () => {
 
 describe('diffDocuments — examples', () => {
   it('removing an agent reports each leaf inside it, sandbox.mode included', () => {
-    const before = {
+    const before: JsonObject = {
       agents: {
         list: [
           { id: 'main', model: 'a' },
@@ -183,8 +191,10 @@ describe('diffDocuments — examples', () => {
   });
 
   it('adding an agent reports each leaf inside it', () => {
-    const before = { agents: { list: [{ id: 'main' }] } };
-    const after = { agents: { list: [{ id: 'main' }, { id: 'ops', sandbox: { mode: 'off' }, tools: [] }] } };
+    const before: JsonObject = { agents: { list: [{ id: 'main' }] } };
+    const after: JsonObject = {
+      agents: { list: [{ id: 'main' }, { id: 'ops', sandbox: { mode: 'off' }, tools: [] }] },
+    };
     expect(paths(diffDocuments(before, after).leaves)).toEqual([
       'agents.list[id=ops].id',
       'agents.list[id=ops].sandbox.mode',
@@ -193,22 +203,68 @@ describe('diffDocuments — examples', () => {
   });
 
   it('a change inside an id-keyed element is addressed by id, whatever its position', () => {
-    const before = { agents: { list: [{ id: 'main', model: 'a' }, { id: 'ops', model: 'b' }] } };
-    const after = { agents: { list: [{ id: 'ops', model: 'c' }, { id: 'main', model: 'a' }] } };
+    const before = {
+      agents: {
+        list: [
+          { id: 'main', model: 'a' },
+          { id: 'ops', model: 'b' },
+        ],
+      },
+    };
+    const after = {
+      agents: {
+        list: [
+          { id: 'ops', model: 'c' },
+          { id: 'main', model: 'a' },
+        ],
+      },
+    };
     const { leaves, operations } = diffDocuments(before, after);
     expect(leaves).toEqual([
-      { path: [{ key: 'agents' }, { key: 'list', id: 'ops' }, { key: 'model' }], op: 'replace', before: 'b', after: 'c' },
+      {
+        path: [{ key: 'agents' }, { key: 'list', id: 'ops' }, { key: 'model' }],
+        op: 'replace',
+        before: 'b',
+        after: 'c',
+      },
     ]);
-    expect(deepEqual(replay(before, operations.map((p) => p.operation)), after)).toBe(true);
+    expect(
+      deepEqual(
+        replay(
+          before,
+          operations.map((p) => p.operation),
+        ),
+        after,
+      ),
+    ).toBe(true);
   });
 
   it('arrays with duplicate ids or id-less objects are a single leaf at the array path', () => {
     const dup = {
-      before: { agents: { list: [{ id: 'a', x: 1 }, { id: 'a', x: 2 }] } },
-      after: { agents: { list: [{ id: 'a', x: 1 }, { id: 'a', x: 3 }] } },
+      before: {
+        agents: {
+          list: [
+            { id: 'a', x: 1 },
+            { id: 'a', x: 2 },
+          ],
+        },
+      },
+      after: {
+        agents: {
+          list: [
+            { id: 'a', x: 1 },
+            { id: 'a', x: 3 },
+          ],
+        },
+      },
     };
     expect(diffDocuments(dup.before, dup.after).leaves).toEqual([
-      { path: [{ key: 'agents' }, { key: 'list' }], op: 'replace', before: dup.before.agents.list, after: dup.after.agents.list },
+      {
+        path: [{ key: 'agents' }, { key: 'list' }],
+        op: 'replace',
+        before: dup.before.agents.list,
+        after: dup.after.agents.list,
+      },
     ]);
     const idless = { before: { hooks: [{ cmd: 'a' }] }, after: { hooks: [{ cmd: 'a' }, { cmd: 'b' }] } };
     expect(paths(diffDocuments(idless.before, idless.after).leaves)).toEqual(['hooks']);
@@ -224,11 +280,19 @@ describe('diffDocuments — examples', () => {
   });
 
   it('an id-keyed array turning into a plain one reports the old elements and the new array', () => {
-    const before = { l: [{ id: 'a', v: 1 }] };
-    const after = { l: [{ id: 'a', v: 1 }, { id: 'a' }] };
+    const before: JsonObject = { l: [{ id: 'a', v: 1 }] };
+    const after: JsonObject = { l: [{ id: 'a', v: 1 }, { id: 'a' }] };
     const diff = diffDocuments(before, after);
     expect(paths(diff.leaves)).toEqual(['l', 'l[id=a].id', 'l[id=a].v']);
-    expect(deepEqual(replay(before, diff.operations.map((p) => p.operation)), after)).toBe(true);
+    expect(
+      deepEqual(
+        replay(
+          before,
+          diff.operations.map((p) => p.operation),
+        ),
+        after,
+      ),
+    ).toBe(true);
   });
 
   it('empty objects and arrays are leaves', () => {

@@ -42,23 +42,28 @@ describe('inspectJson', () => {
 
   it('finds a forbidden key buried at a random place in a random document', () => {
     fc.assert(
-      fc.property(documentArb(), fc.nat(), fc.constantFrom('__proto__', 'constructor', 'prototype'), (doc, pick, key) => {
-        // collect the containers, then plant the key in one of them via JSON text
-        const containers: Array<Record<string, unknown> | unknown[]> = [];
-        const walk = (value: unknown) => {
-          if (typeof value !== 'object' || value === null) return;
-          containers.push(value as Record<string, unknown>);
-          for (const child of Object.values(value)) walk(child);
-        };
-        const copy = structuredClone(doc);
-        walk(copy);
-        const target = containers[pick % containers.length] as Record<string, unknown> | unknown[];
-        const marker = { '\u0000marker': true };
-        if (Array.isArray(target)) target.push(marker);
-        else target['\u0000slot'] = marker;
-        const text = JSON.stringify(copy).replace('"\\u0000marker"', JSON.stringify(key));
-        expect(inspectJson(JSON.parse(text))).toMatchObject({ code: 'forbidden_key', key });
-      }),
+      fc.property(
+        documentArb(),
+        fc.nat(),
+        fc.constantFrom('__proto__', 'constructor', 'prototype'),
+        (doc, pick, key) => {
+          // collect the containers, then plant the key in one of them via JSON text
+          const containers: Array<Record<string, unknown> | unknown[]> = [];
+          const walk = (value: unknown) => {
+            if (typeof value !== 'object' || value === null) return;
+            containers.push(value as Record<string, unknown>);
+            for (const child of Object.values(value)) walk(child);
+          };
+          const copy = structuredClone(doc);
+          walk(copy);
+          const target = containers[pick % containers.length] as Record<string, unknown> | unknown[];
+          const marker = { '\u0000marker': true };
+          if (Array.isArray(target)) target.push(marker);
+          else target['\u0000slot'] = marker;
+          const text = JSON.stringify(copy).replace('"\\u0000marker"', JSON.stringify(key));
+          expect(inspectJson(JSON.parse(text))).toMatchObject({ code: 'forbidden_key', key });
+        },
+      ),
       fcOptions,
     );
   });
@@ -86,8 +91,18 @@ describe('inspectJson', () => {
     const tenKeys = Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, i]));
     expect(inspectJson(tenKeys, limits)).toBeNull();
     expect(inspectJson({ ...tenKeys, extra: 1 }, limits)).toEqual({ code: 'too_many_keys', maxKeys: 10 });
-    expect(inspectJson(Array.from({ length: 10 }, () => 0), limits)).toBeNull();
-    expect(inspectJson(Array.from({ length: 11 }, () => 0), limits)).toEqual({ code: 'too_many_keys', maxKeys: 10 });
+    expect(
+      inspectJson(
+        Array.from({ length: 10 }, () => 0),
+        limits,
+      ),
+    ).toBeNull();
+    expect(
+      inspectJson(
+        Array.from({ length: 11 }, () => 0),
+        limits,
+      ),
+    ).toEqual({ code: 'too_many_keys', maxKeys: 10 });
     // counted across the whole tree: 4 + 4 + 3 keys
     expect(inspectJson({ a: [1, 2, 3], b: { c: 1, d: 2, e: 3 }, f: 1, g: 1 }, limits)).toBeNull();
     expect(inspectJson({ a: [1, 2, 3], b: { c: 1, d: 2, e: 3 }, f: 1, g: 1, h: [] }, limits)).toEqual({
@@ -102,7 +117,11 @@ describe('deepEqual and friends', () => {
     const canonical = (value: Json): string =>
       JSON.stringify(value, (_key, v) =>
         v && typeof v === 'object' && !Array.isArray(v)
-          ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+          ? Object.fromEntries(
+              Object.keys(v)
+                .sort()
+                .map((k) => [k, v[k]]),
+            )
           : v,
       );
     fc.assert(

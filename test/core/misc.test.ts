@@ -72,11 +72,20 @@ describe('approvalRequirements', () => {
       surfaces: ['cli', 'web', 'chat-dm', 'chat-group'],
     });
     expect(approvalRequirements(settings, 'blocked', hash).surfaces).toEqual([]);
-    expect(approvalRequirements(settings, 'allowlisted', hash)).toEqual({ totp: false, confirmPhrase: null, surfaces: [] });
+    expect(approvalRequirements(settings, 'allowlisted', hash)).toEqual({
+      totp: false,
+      confirmPhrase: null,
+      surfaces: [],
+    });
   });
 
   it('a tier missing from surfaces can be approved from nowhere (fail closed)', () => {
-    const custom = compilePolicy({ version: 1, mode: 'approve', rules: [], approval: { surfaces: { protected: ['cli'] } } });
+    const custom = compilePolicy({
+      version: 1,
+      mode: 'approve',
+      rules: [],
+      approval: { surfaces: { protected: ['cli'] } },
+    });
     expect(approvalRequirements(custom.approval, 'dangerous', hash).surfaces).toEqual([]);
   });
 });

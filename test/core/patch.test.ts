@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { diffDocuments } from '../../src/core/diff.js';
 import { CountersignError } from '../../src/core/errors.js';
 import { deepEqual, isObject, type Json, type JsonObject } from '../../src/core/json.js';
 import type { Operation } from '../../src/core/operations.js';
 import { applyMergePatch, applyOperations, applyPatchForm } from '../../src/core/patch.js';
 import { documentArb, documentPairArb, fcOptions, keyArb, scalarArb, shapes } from './arbitraries.js';
-import { diffDocuments } from '../../src/core/diff.js';
 
 /** RFC 7396 §2, literally. */
 function referenceMergePatch(target: Json | undefined, patch: Json): Json {
@@ -43,7 +43,11 @@ describe('applyMergePatch — RFC 7396 Appendix A', () => {
     [{ a: 'c' }, { a: ['b'] }, { a: ['b'] }],
     [{ a: { b: 'c' } }, { a: { b: 'd', c: null } }, { a: { b: 'd' } }],
     [{ a: [{ b: 'c' }] }, { a: [1] }, { a: [1] }],
-    [['a', 'b'], ['c', 'd'], ['c', 'd']],
+    [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['c', 'd'],
+    ],
     [{ a: 'b' }, ['c'], ['c']],
     [{ a: 'foo' }, null, null],
     [{ a: 'foo' }, 'bar', 'bar'],
@@ -76,7 +80,7 @@ describe('applyMergePatch — RFC 7396 Appendix A', () => {
 });
 
 describe('applyMergePatch — id-keyed arrays (SPEC §2)', () => {
-  const base = {
+  const base: JsonObject & { agents: { list: JsonObject[] } } = {
     agents: {
       list: [
         { id: 'main', model: 'a', sandbox: { mode: 'all', scope: 'agent' } },
@@ -86,8 +90,13 @@ describe('applyMergePatch — id-keyed arrays (SPEC §2)', () => {
   };
 
   it('merges the same id recursively, appends new ids, keeps absent ids', () => {
-    const patch = {
-      agents: { list: [{ id: 'new', model: 'n', drop: null }, { id: 'main', sandbox: { mode: 'off', scope: null } }] },
+    const patch: Json = {
+      agents: {
+        list: [
+          { id: 'new', model: 'n', drop: null },
+          { id: 'main', sandbox: { mode: 'off', scope: null } },
+        ],
+      },
     };
     expect(merge(base, patch)).toEqual({
       agents: {
@@ -125,7 +134,9 @@ describe('applyMergePatch — id-keyed arrays (SPEC §2)', () => {
       'a.b': { list: [{ id: 'x', tools: [{ id: 't1' }, { id: 't2' }] }] },
     };
     const patch = { 'a.b': { list: [{ id: 'x', tools: [{ id: 't3' }] }] } };
-    expect(merge(doc, patch)).toEqual({ 'a.b': { list: [{ id: 'x', tools: [{ id: 't1' }, { id: 't2' }, { id: 't3' }] }] } });
+    expect(merge(doc, patch)).toEqual({
+      'a.b': { list: [{ id: 'x', tools: [{ id: 't1' }, { id: 't2' }, { id: 't3' }] }] },
+    });
     expect(merge(doc, patch, ['"a.b".list[id=x].tools'])).toEqual({
       'a.b': { list: [{ id: 'x', tools: [{ id: 't3' }] }] },
     });
@@ -161,13 +172,23 @@ describe('applyMergePatch — id-keyed arrays (SPEC §2)', () => {
 });
 
 describe('applyMergePatch — equals RFC 7396 when no id-keyed arrays are involved', () => {
-  // Object keys never include "id" and the only arrays with ids have duplicate or numeric
-  // ids, so the only id-keyed arrays are empty ones, where merging and replacing agree.
-  const noIdKeys = keyArb.filter((key) => key !== 'id');
+  // The key pool has no "id" and, without `idKeyed`, the only arrays with ids have duplicate
+  // or numeric ids, so the only id-keyed arrays are empty ones, where merging and replacing agree.
+  const noIdKeys: fc.Arbitrary<string> = keyArb;
   const plain = shapes(3, { idKeyed: false, objectKeys: noIdKeys });
   const valueWithNulls: fc.Arbitrary<Json> = fc.oneof(plain.value, fc.constant(null));
   const patchArb: fc.Arbitrary<Json> = fc.oneof(
-    { weight: 4, arbitrary: fc.dictionary(noIdKeys, fc.oneof(valueWithNulls, plain.object.map((o) => withNulls(o))), { maxKeys: 4, noNullPrototype: true }) },
+    {
+      weight: 4,
+      arbitrary: fc.dictionary(
+        noIdKeys,
+        fc.oneof(
+          valueWithNulls,
+          plain.object.map((o) => withNulls(o)),
+        ),
+        { maxKeys: 4, noNullPrototype: true },
+      ),
+    },
     { weight: 1, arbitrary: valueWithNulls },
   );
 
@@ -242,6 +263,19 @@ describe('applyOperations', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  it('malformed operations (no leading slash, missing value) are refused, never applied', () => {
+    for (const operation of [
+      { op: 'add', path: '__proto__', value: { polluted: true } },
+      { op: 'add', path: 'a/b', value: 1 },
+      { op: 'add', path: '/a' },
+      { op: 'frobnicate', path: '/a', value: 1 },
+    ]) {
+      const error = errorOf(() => applyOperations({ a: {} }, [operation as unknown as Operation]));
+      expect(['invalid_patch', 'forbidden_key']).toContain(error.code);
+    }
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   it('escaped tokens are unescaped before the check, and look-alikes are allowed', () => {
     // "~1" and "~0" only produce "/" and "~", so nothing escaped can spell a forbidden key,
     // but keys that merely contain one are fine.
@@ -265,11 +299,27 @@ describe('applyOperations', () => {
 
   it('never mutates the input document, even when operations fail half way (property)', () => {
     const operationArb: fc.Arbitrary<Operation> = fc.oneof(
-      fc.record({ op: fc.constant('add' as const), path: fc.constantFrom('/model', '/list/0', '/list/-', '/a/b'), value: scalarArb }),
+      fc.record({
+        op: fc.constant('add' as const),
+        path: fc.constantFrom('/model', '/list/0', '/list/-', '/a/b'),
+        value: scalarArb,
+      }),
       fc.record({ op: fc.constant('remove' as const), path: fc.constantFrom('/model', '/list/0', '/token') }),
-      fc.record({ op: fc.constant('replace' as const), path: fc.constantFrom('/model', '/mode', '/list/0'), value: scalarArb }),
-      fc.record({ op: fc.constant('move' as const), from: fc.constantFrom('/model', '/list/0'), path: fc.constantFrom('/x', '/list/0') }),
-      fc.record({ op: fc.constant('copy' as const), from: fc.constantFrom('/model', '/list'), path: fc.constantFrom('/y', '/list/-') }),
+      fc.record({
+        op: fc.constant('replace' as const),
+        path: fc.constantFrom('/model', '/mode', '/list/0'),
+        value: scalarArb,
+      }),
+      fc.record({
+        op: fc.constant('move' as const),
+        from: fc.constantFrom('/model', '/list/0'),
+        path: fc.constantFrom('/x', '/list/0'),
+      }),
+      fc.record({
+        op: fc.constant('copy' as const),
+        from: fc.constantFrom('/model', '/list'),
+        path: fc.constantFrom('/y', '/list/-'),
+      }),
       fc.record({ op: fc.constant('test' as const), path: fc.constantFrom('/model', '/mode'), value: scalarArb }),
     );
     fc.assert(

@@ -35,7 +35,9 @@ describe('pattern language — examples', () => {
   });
 
   it('"*" matches exactly one segment of any kind', () => {
-    expect(matches('mcp.servers.*.env.*', [key('mcp'), key('servers'), key('s'), key('env'), key('API_KEY')])).toBe(true);
+    expect(matches('mcp.servers.*.env.*', [key('mcp'), key('servers'), key('s'), key('env'), key('API_KEY')])).toBe(
+      true,
+    );
     expect(matches('mcp.servers.*', [key('mcp'), key('servers'), byId('x', 'y')])).toBe(true);
     expect(matches('mcp.servers.*', [key('mcp'), key('servers'), byIndex('x', 0)])).toBe(true);
     expect(matches('mcp.servers.*', [key('mcp'), key('servers')])).toBe(false);

@@ -101,13 +101,13 @@ describe('planChange — basics', () => {
     expect(errorOf(() => planChange(policy, base, HASH, operations([{ op: 'remove', path: '/nope' }]))).code).toBe(
       'invalid_patch',
     );
-    expect(errorOf(() => planChange(policy, base, HASH, operations([{ op: 'add', path: '/__proto__/x', value: 1 }]))).code).toBe(
-      'forbidden_key',
-    );
+    expect(
+      errorOf(() => planChange(policy, base, HASH, operations([{ op: 'add', path: '/__proto__/x', value: 1 }]))).code,
+    ).toBe('forbidden_key');
   });
 
   it('a dangerous edit inside a list with duplicate ids is dangerous', () => {
-    const dup = { agents: { list: [{ id: 'a' }, { id: 'a', sandbox: { mode: 'all' } }] } };
+    const dup: JsonObject = { agents: { list: [{ id: 'a' }, { id: 'a', sandbox: { mode: 'all' } }] } };
     const result = plan(dup, replace({ agents: { list: [{ id: 'a' }, { id: 'a', sandbox: { mode: 'off' } }] } }));
     expect(result.changes.map((c) => [c.path, c.tier])).toEqual([['agents.list', 'dangerous']]);
     expect(result.tier).toBe('dangerous');
@@ -124,16 +124,27 @@ describe('planChange — secrets never leave the document', () => {
       doc.mcp = { servers: { fs: { command: 'x', env: { API: s } } } };
     },
     (doc, s) => {
-      doc.agents = { list: [{ id: 'main', secret: s, apiKey: s }, { id: 'ops', model: 'm' }] };
+      doc.agents = {
+        list: [
+          { id: 'main', secret: s, apiKey: s },
+          { id: 'ops', model: 'm' },
+        ],
+      };
     },
     (doc, s) => {
       doc.plain = [{ pw: s }, { pw: 'other', x: 1 }];
     },
     (doc, s) => {
-      doc.dups = [{ id: 'a', token: s }, { id: 'a', token: 'x' }];
+      doc.dups = [
+        { id: 'a', token: s },
+        { id: 'a', token: 'x' },
+      ];
     },
   ];
-  const placementArb = fc.subarray(placements.map((_, index) => index), { minLength: 1 });
+  const placementArb = fc.subarray(
+    placements.map((_, index) => index),
+    { minLength: 1 },
+  );
 
   const check = (p: Plan, secrets: string[]) => {
     const shown = JSON.stringify({ changes: p.changes, operations: p.operations, refused: p.refusedPaths });
@@ -186,7 +197,12 @@ describe('planChange — secrets never leave the document', () => {
           { agents: { list: [{ id: 'ops', model: 'z' }, { id: 'ops2' }] } },
           { plain: [{ pw: newSecret }] },
           { plain: [{ pw: REDACTED }, { pw: REDACTED, y: 2 }] },
-          { dups: [{ id: 'a', token: REDACTED }, { id: 'a', token: REDACTED, extra: true }] },
+          {
+            dups: [
+              { id: 'a', token: REDACTED },
+              { id: 'a', token: REDACTED, extra: true },
+            ],
+          },
         ];
         for (const patch of patches) {
           const result = planChange(policy, base, HASH, merge(patch));
@@ -232,7 +248,12 @@ describe('planChange — secrets: allowed moves', () => {
   it('moving a secret to another redacted path, and reordering elements that hold secrets, are allowed', () => {
     const base = {
       channels: { telegram: { token: 'SECRET-tg' } },
-      agents: { list: [{ id: 'a', apiKey: 'SECRET-a' }, { id: 'b', apiKey: 'SECRET-b' }] },
+      agents: {
+        list: [
+          { id: 'a', apiKey: 'SECRET-a' },
+          { id: 'b', apiKey: 'SECRET-b' },
+        ],
+      },
     };
     const moved = plan(base, operations([{ op: 'move', from: '/channels/telegram', path: '/channels/slack' }]));
     expect(moved.changes.map((c) => [c.path, c.op, c.before ?? c.after])).toEqual([
@@ -240,7 +261,9 @@ describe('planChange — secrets: allowed moves', () => {
       ['channels.slack.token', 'add', REDACTED],
     ]);
     expect(JSON.stringify(moved.operations)).not.toContain('SECRET');
-    expect(planChange(policy, base, HASH, operations([{ op: 'move', from: '/agents/list/1', path: '/agents/list/0' }]))).toEqual({
+    expect(
+      planChange(policy, base, HASH, operations([{ op: 'move', from: '/agents/list/1', path: '/agents/list/0' }])),
+    ).toEqual({
       kind: 'unchanged',
     });
   });
@@ -270,12 +293,20 @@ describe('planChange — secrets under random operation sequences', () => {
   const opArb: fc.Arbitrary<Operation> = fc.oneof(
     fc.record({ op: fc.constant('copy' as const), from: pointerArb, path: pointerArb }),
     fc.record({ op: fc.constant('move' as const), from: pointerArb, path: pointerArb }),
-    fc.record({ op: fc.constant('add' as const), path: fc.constantFrom('/agents/list/-', '/plain/-', '/x'), value: fc.constantFrom<Json>({ id: 'main' }, { pw: 'p' }, 'v') }),
-    fc.record({ op: fc.constant('replace' as const), path: fc.constantFrom('/agents/list/0/id', '/channels/telegram'), value: fc.constantFrom<Json>('renamed', 'ops', {}) }),
+    fc.record({
+      op: fc.constant('add' as const),
+      path: fc.constantFrom('/agents/list/-', '/plain/-', '/x'),
+      value: fc.constantFrom<Json>({ id: 'main' }, { pw: 'p' }, 'v'),
+    }),
+    fc.record({
+      op: fc.constant('replace' as const),
+      path: fc.constantFrom('/agents/list/0/id', '/channels/telegram'),
+      value: fc.constantFrom<Json>('renamed', 'ops', {}),
+    }),
     fc.record({ op: fc.constant('remove' as const), path: pointerArb }),
   );
   it('whatever is applied, the card and the redacted target never show a secret', () => {
-    const base = {
+    const base: JsonObject = {
       channels: { telegram: { token: 'SECRET-tg' } },
       mcp: { servers: { fs: { env: { API: 'SECRET-env' } } } },
       agents: { defaults: { model: 'm' }, list: [{ id: 'main', secret: 'SECRET-main' }, { id: 'ops' }] },
@@ -292,7 +323,11 @@ describe('planChange — secrets under random operation sequences', () => {
           return;
         }
         if (result.kind !== 'change') return;
-        const shown = JSON.stringify([result.changes, result.operations, redactValue(policy.redactPatterns, result.target, [])]);
+        const shown = JSON.stringify([
+          result.changes,
+          result.operations,
+          redactValue(policy.redactPatterns, result.target, []),
+        ]);
         expect(shown).not.toContain('SECRET');
       }),
       { numRuns: 500 },
@@ -308,10 +343,13 @@ describe('planChange — hard-block mode', () => {
       tierArb,
       fc.array(
         fc.record({
-          match: fc.array(fc.constantFrom('**', '*', ...keyPool.filter((k) => /^[a-z]+$/.test(k)), 'list[]', '**.mode', 'list.**'), {
-            minLength: 1,
-            maxLength: 2,
-          }),
+          match: fc.array(
+            fc.constantFrom('**', '*', ...keyPool.filter((k) => /^[a-z]+$/.test(k)), 'list[]', '**.mode', 'list.**'),
+            {
+              minLength: 1,
+              maxLength: 2,
+            },
+          ),
           tier: tierArb,
         }),
         { maxLength: 5 },
@@ -349,7 +387,9 @@ describe('planChange — hard-block mode', () => {
           else expect(refused.has(change.path)).toBe(change.tier === 'blocked');
         }
         // the proposal's tier is the highest change tier
-        const highest = result.changes.map((c) => c.tier).reduce<Tier>((a, b) => (tierRank(a) >= tierRank(b) ? a : b), 'allowlisted');
+        const highest = result.changes
+          .map((c) => c.tier)
+          .reduce<Tier>((a, b) => (tierRank(a) >= tierRank(b) ? a : b), 'allowlisted');
         expect(result.tier).toBe(highest);
         expect(result.refusedPaths.length === 0).toBe(
           p.mode === 'hard-block' ? highest === 'allowlisted' : highest !== 'blocked',
@@ -374,7 +414,12 @@ describe('planChange — target is what the operations produce', () => {
   it('for random edits, applying the plan operations to base gives the target', () => {
     fc.assert(
       fc.property(documentPairArb(), ([before, after]) => {
-        const result = planChange(compilePolicy({ version: 1, mode: 'approve', rules: [] }), before, HASH, replace(after));
+        const result = planChange(
+          compilePolicy({ version: 1, mode: 'approve', rules: [] }),
+          before,
+          HASH,
+          replace(after),
+        );
         if (result.kind === 'unchanged') return;
         expect(deepEqual(result.target, after)).toBe(true);
         expect(isObject(result.target)).toBe(true);

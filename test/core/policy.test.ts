@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffDocuments, innerLeaves, type Leaf } from '../../src/core/diff.js';
-import { deepEqual, type Json } from '../../src/core/json.js';
+import { deepEqual, type Json, type JsonObject } from '../../src/core/json.js';
 import type { Path, Segment } from '../../src/core/path.js';
 import { formatPath } from '../../src/core/path.js';
 import {
@@ -193,7 +193,8 @@ describe('classify — properties', () => {
 
 describe('classify — when', () => {
   const path = [key('commands'), key('mcp')];
-  const rule = (when: Record<string, Json[]>) => policyOf([{ id: 'r', match: ['commands.mcp'], tier: 'dangerous', when }]);
+  const rule = (when: Record<string, Json[]>) =>
+    policyOf([{ id: 'r', match: ['commands.mcp'], tier: 'dangerous', when }]);
 
   it('"to" matches the new value and never a removal', () => {
     const policy = rule({ to: [true, null] });
@@ -246,23 +247,40 @@ describe('classify — highest tier wins', () => {
   );
 
   it('picks the highest tier regardless of rule order', () => {
-    const main = { path: [key('agents'), byId('list', 'main'), key('model')], op: 'replace' as const, before: 'a', after: 'b' };
-    const ops = { path: [key('agents'), byId('list', 'ops'), key('model')], op: 'replace' as const, before: 'a', after: 'b' };
+    const main = {
+      path: [key('agents'), byId('list', 'main'), key('model')],
+      op: 'replace' as const,
+      before: 'a',
+      after: 'b',
+    };
+    const ops = {
+      path: [key('agents'), byId('list', 'ops'), key('model')],
+      op: 'replace' as const,
+      before: 'a',
+      after: 'b',
+    };
     expect(classify(policy, main)).toMatchObject({ tier: 'protected', ruleId: 'main-model' });
     expect(classify(policy, ops)).toMatchObject({ tier: 'allowlisted', ruleId: 'tune' });
-    expect(classify(policy, { path: [key('gateway'), key('auth'), key('token')], op: 'add', after: 'x' })).toMatchObject({
+    expect(
+      classify(policy, { path: [key('gateway'), key('auth'), key('token')], op: 'add', after: 'x' }),
+    ).toMatchObject({
       tier: 'blocked',
       ruleId: 'auth',
       restart: false,
     });
-    expect(classify(policy, { path: [key('mcp'), key('servers'), key('fs'), key('command')], op: 'add', after: 'x' })).toEqual({
+    expect(
+      classify(policy, { path: [key('mcp'), key('servers'), key('fs'), key('command')], op: 'add', after: 'x' }),
+    ).toEqual({
       tier: 'dangerous',
       ruleId: 'mcp',
       explain: 'MCP!',
       restart: true,
       review: 'mcp',
     });
-    expect(classify(policy, { path: [key('other')], op: 'add', after: 1 })).toMatchObject({ tier: 'protected', ruleId: null });
+    expect(classify(policy, { path: [key('other')], op: 'add', after: 1 })).toMatchObject({
+      tier: 'protected',
+      ruleId: null,
+    });
   });
 });
 
@@ -276,8 +294,22 @@ describe('classify — dangerous changes hidden in lists that are not id-keyed',
   );
 
   it('duplicate ids: sandbox.mode set to "off" in one element is still dangerous', () => {
-    const before = { agents: { list: [{ id: 'a', model: 'x' }, { id: 'a', sandbox: { mode: 'all' } }] } };
-    const after = { agents: { list: [{ id: 'a', model: 'x' }, { id: 'a', sandbox: { mode: 'off' } }] } };
+    const before: JsonObject = {
+      agents: {
+        list: [
+          { id: 'a', model: 'x' },
+          { id: 'a', sandbox: { mode: 'all' } },
+        ],
+      },
+    };
+    const after: JsonObject = {
+      agents: {
+        list: [
+          { id: 'a', model: 'x' },
+          { id: 'a', sandbox: { mode: 'off' } },
+        ],
+      },
+    };
     const { leaves } = diffDocuments(before, after);
     expect(leaves.map((leaf) => formatPath(leaf.path))).toEqual(['agents.list']);
     expect(classify(policy, leaves[0] as Leaf)).toMatchObject({ tier: 'dangerous', ruleId: 'sandbox' });
@@ -285,21 +317,35 @@ describe('classify — dangerous changes hidden in lists that are not id-keyed',
 
   it('an id-keyed list made non-id-keyed by adding a duplicate is still dangerous', () => {
     const before = { agents: { list: [{ id: 'a', sandbox: { mode: 'all' } }] } };
-    const after = { agents: { list: [{ id: 'a', sandbox: { mode: 'all' } }, { id: 'a', sandbox: { mode: 'off' } }] } };
+    const after = {
+      agents: {
+        list: [
+          { id: 'a', sandbox: { mode: 'all' } },
+          { id: 'a', sandbox: { mode: 'off' } },
+        ],
+      },
+    };
     const tiersSeen = diffDocuments(before, after).leaves.map((leaf) => classify(policy, leaf).tier);
     expect(tiersSeen).toContain('dangerous');
   });
 
   it('an agent without sandbox.mode removed from a duplicate-id list: only the allowlisted array path', () => {
-    const before = { agents: { list: [{ id: 'a', model: 'x' }, { id: 'a', model: 'y' }] } };
+    const before = {
+      agents: {
+        list: [
+          { id: 'a', model: 'x' },
+          { id: 'a', model: 'y' },
+        ],
+      },
+    };
     const after = { agents: { list: [{ id: 'a', model: 'x' }] } };
     const [leaf] = diffDocuments(before, after).leaves;
     expect(classify(policy, leaf as Leaf).tier).toBe('allowlisted');
   });
 
   it('but removing the element that carries sandbox.mode is dangerous (toNot matches a removal)', () => {
-    const before = { agents: { list: [{ id: 'a' }, { id: 'a', sandbox: { mode: 'all' } }] } };
-    const after = { agents: { list: [{ id: 'a' }] } };
+    const before: JsonObject = { agents: { list: [{ id: 'a' }, { id: 'a', sandbox: { mode: 'all' } }] } };
+    const after: JsonObject = { agents: { list: [{ id: 'a' }] } };
     const [leaf] = diffDocuments(before, after).leaves;
     expect(classify(policy, leaf as Leaf).tier).toBe('dangerous');
   });
@@ -323,16 +369,26 @@ describe('classify — dangerous changes hidden in lists that are not id-keyed',
   });
 
   it('a list no rule names still gets the default, even if a rule names something inside it at a lower tier', () => {
-    const [leaf] = diffDocuments({ agents: { list: [{ id: 'a' }, { id: 'a', model: 'x' }] } }, {
-      agents: { list: [{ id: 'a' }, { id: 'a', model: 'y' }] },
-    }).leaves;
-    const tuned = policyOf([{ id: 'model', match: ['agents.list[].model'], tier: 'allowlisted' }], { defaultTier: 'protected' });
+    const [leaf] = diffDocuments(
+      { agents: { list: [{ id: 'a' }, { id: 'a', model: 'x' }] } },
+      {
+        agents: { list: [{ id: 'a' }, { id: 'a', model: 'y' }] },
+      },
+    ).leaves;
+    const tuned = policyOf([{ id: 'model', match: ['agents.list[].model'], tier: 'allowlisted' }], {
+      defaultTier: 'protected',
+    });
     expect(classify(tuned, leaf as Leaf)).toMatchObject({ tier: 'protected', ruleId: null });
   });
 
   it('a list of scalars is one leaf classified at the array path', () => {
-    const strict = policyOf([{ id: 'args', match: ['mcp.servers.*.args'], tier: 'dangerous' }], { defaultTier: 'allowlisted' });
-    const [leaf] = diffDocuments({ mcp: { servers: { s: { args: ['a'] } } } }, { mcp: { servers: { s: { args: ['a', '--x'] } } } }).leaves;
+    const strict = policyOf([{ id: 'args', match: ['mcp.servers.*.args'], tier: 'dangerous' }], {
+      defaultTier: 'allowlisted',
+    });
+    const [leaf] = diffDocuments(
+      { mcp: { servers: { s: { args: ['a'] } } } },
+      { mcp: { servers: { s: { args: ['a', '--x'] } } } },
+    ).leaves;
     expect(classify(strict, leaf as Leaf).tier).toBe('dangerous');
   });
 });
@@ -350,14 +406,40 @@ describe('compilePolicy', () => {
     [{ version: 2, mode: 'approve', rules: [] }, 'version'],
     [{ version: 1, mode: 'maybe', rules: [] }, 'mode'],
     [{ version: 1, mode: 'approve', rules: [{ id: 'a', match: ['x'], tier: 'nope' }] }, 'rules[0].tier'],
-    [{ version: 1, mode: 'approve', rules: [{ id: 'a', match: ['x'], tier: 'blocked' }, { id: 'b', match: ['a[x]'], tier: 'blocked' }] }, 'rules[1].match[0]'],
+    [
+      {
+        version: 1,
+        mode: 'approve',
+        rules: [
+          { id: 'a', match: ['x'], tier: 'blocked' },
+          { id: 'b', match: ['a[x]'], tier: 'blocked' },
+        ],
+      },
+      'rules[1].match[0]',
+    ],
     [{ version: 1, mode: 'approve', rules: [{ id: 'a', match: [], tier: 'blocked' }] }, 'rules[0].match'],
     [{ version: 1, mode: 'approve', rules: [{ id: 'a b', match: ['x'], tier: 'blocked' }] }, 'rules[0].id'],
     [{ version: 1, mode: 'approve', rules: [{ id: 'a', match: ['x'], tier: 'blocked', extra: 1 }] }, 'rules[0]'],
-    [{ version: 1, mode: 'approve', rules: [{ id: 'a', match: ['x'], tier: 'blocked', when: { is: [1] } }] }, 'rules[0].when'],
-    [{ version: 1, mode: 'approve', rules: [{ id: 'a', match: ['x'], tier: 'blocked' }, { id: 'a', match: ['y'], tier: 'blocked' }] }, 'rules[1].id'],
+    [
+      { version: 1, mode: 'approve', rules: [{ id: 'a', match: ['x'], tier: 'blocked', when: { is: [1] } }] },
+      'rules[0].when',
+    ],
+    [
+      {
+        version: 1,
+        mode: 'approve',
+        rules: [
+          { id: 'a', match: ['x'], tier: 'blocked' },
+          { id: 'a', match: ['y'], tier: 'blocked' },
+        ],
+      },
+      'rules[1].id',
+    ],
     [{ version: 1, mode: 'approve', redact: ['a..b'], rules: [] }, 'redact[0]'],
-    [{ version: 1, mode: 'approve', rules: [], approval: { surfaces: { dangerous: ['sms'] } } }, 'approval.surfaces.dangerous[0]'],
+    [
+      { version: 1, mode: 'approve', rules: [], approval: { surfaces: { dangerous: ['sms'] } } },
+      'approval.surfaces.dangerous[0]',
+    ],
   ])('names the bad field (%#: %s)', (input, field) => {
     let message = '';
     try {

@@ -10,7 +10,7 @@ const patterns = ['**.token', '**.apiKey', 'mcp.servers.*.env.*', 'agents.list[i
   compilePattern,
 );
 
-const doc = {
+const docValue = {
   channels: { telegram: { token: 'T1', name: 'tg' } },
   agents: {
     list: [
@@ -19,10 +19,14 @@ const doc = {
     ],
   },
   plain: [{ pw: 'P0' }, { pw: 'P1', other: 1 }],
-  dup: [{ id: 'a', token: 'D0' }, { id: 'a', token: 'D1' }],
+  dup: [
+    { id: 'a', token: 'D0' },
+    { id: 'a', token: 'D1' },
+  ],
   mcp: { servers: { fs: { command: 'x', env: { A: 'E1', B: 'E2' }, args: ['--token', 'arg'] } } },
   nested: [[{ token: 'N1' }]],
-} satisfies JsonObject;
+};
+const doc = docValue as unknown as JsonObject & typeof docValue;
 
 const SECRETS = ['T1', 'K-main', 'S-main', 'K-ops', 'P0', 'P1', 'D0', 'D1', 'E1', 'E2', 'N1'];
 
@@ -38,7 +42,10 @@ describe('redactValue', () => {
         ],
       },
       plain: [{ pw: REDACTED }, { pw: REDACTED, other: 1 }],
-      dup: [{ id: 'a', token: REDACTED }, { id: 'a', token: REDACTED }],
+      dup: [
+        { id: 'a', token: REDACTED },
+        { id: 'a', token: REDACTED },
+      ],
       mcp: { servers: { fs: { command: 'x', env: { A: REDACTED, B: REDACTED }, args: ['--token', 'arg'] } } },
       nested: [[{ token: REDACTED }]],
     });
@@ -48,12 +55,21 @@ describe('redactValue', () => {
   });
 
   it('redacts a whole value when its own path is redacted, from any starting path', () => {
-    expect(redactValue(patterns, { A: 'x', B: { deep: 1 } }, [{ key: 'mcp' }, { key: 'servers' }, { key: 's' }, { key: 'env' }])).toEqual({
+    expect(
+      redactValue(patterns, { A: 'x', B: { deep: 1 } }, [
+        { key: 'mcp' },
+        { key: 'servers' },
+        { key: 's' },
+        { key: 'env' },
+      ]),
+    ).toEqual({
       A: REDACTED,
       B: REDACTED,
     });
     expect(redactValue(patterns, { nested: 1 }, [{ key: 'x' }, { key: 'token' }])).toBe(REDACTED);
-    expect(redactValue(patterns, 'v', [{ key: 'agents' }, { key: 'list', id: 'main' }, { key: 'secret' }])).toBe(REDACTED);
+    expect(redactValue(patterns, 'v', [{ key: 'agents' }, { key: 'list', id: 'main' }, { key: 'secret' }])).toBe(
+      REDACTED,
+    );
     expect(redactValue(patterns, 'v', [{ key: 'agents' }, { key: 'list', id: 'ops' }, { key: 'secret' }])).toBe('v');
   });
 

@@ -164,6 +164,10 @@ export function serve(t: Ctx, dataDir: string | null, extra: string[] = [], time
     child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
     });
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
       reject(
@@ -275,3 +279,9 @@ export async function agentProposesMcp(server: Server, agentToken: string): Prom
   expect(card.approval.confirmPhrase).toEqual(expect.any(String));
   return card;
 }
+
+/**
+ * Per-test timeout for these suites: each test runs several real processes one after another,
+ * and a loaded 2-core machine can make a single CLI start take a second or more.
+ */
+export const e2eTimeout = 60_000;

@@ -2,9 +2,9 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
-import { cli, cliOk, init, repoRoot, serveFails, tempDir } from './cli.js';
+import { cli, cliOk, e2eTimeout, init, repoRoot, serveFails, tempDir } from './cli.js';
 
-describe.concurrent('countersign audit verify (real CLI)', () => {
+describe.concurrent('countersign audit verify (real CLI)', { timeout: e2eTimeout }, () => {
   it('exits 1 and names the broken seq after an audit row is edited in the database', async (t) => {
     const installation = await init(join(tempDir(t), 'data'));
     const intact = await cli(['audit', 'verify', '--data', installation.dataDir, '--json']);
@@ -27,7 +27,7 @@ describe.concurrent('countersign audit verify (real CLI)', () => {
   });
 });
 
-describe.concurrent('countersign policy explain (real CLI)', () => {
+describe.concurrent('countersign policy explain (real CLI)', { timeout: e2eTimeout }, () => {
   it('names the deciding rule and tier, and --json parses', async () => {
     const mcp = await cliOk(['policy', 'explain', 'commands.mcp', '--value', 'true']);
     expect(mcp.stdout).toContain('mcp-command');
@@ -46,7 +46,7 @@ describe.concurrent('countersign policy explain (real CLI)', () => {
   });
 });
 
-describe.concurrent('--help (real CLI)', () => {
+describe.concurrent('--help (real CLI)', { timeout: e2eTimeout }, () => {
   it('top level, approve, token create and serve exit 0 and list their options', async () => {
     const [top, approve, tokenCreate, serve] = await Promise.all([
       cli(['--help']),
@@ -69,7 +69,7 @@ describe.concurrent('--help (real CLI)', () => {
   });
 });
 
-describe.concurrent('a bad policy file (real CLI)', () => {
+describe.concurrent('a bad policy file (real CLI)', { timeout: e2eTimeout }, () => {
   it('makes serve exit non-zero before listening, naming the bad field', async (t) => {
     const dir = tempDir(t);
     const policyPath = join(dir, 'policy.json');

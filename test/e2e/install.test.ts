@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, http, init, serve, tempDir } from './cli.js';
+import { cli, e2eTimeout, http, init, ownerEnv, serve, tempDir } from './cli.js';
 
 const mode = (file: string) => statSync(file).mode & 0o777;
 
-describe.concurrent('countersign init (real CLI)', () => {
+describe.concurrent('countersign init (real CLI)', { timeout: e2eTimeout }, () => {
   it('creates a private data directory, its database, settings, a demo document and two tokens', async (t) => {
     const dataDir = join(tempDir(t), 'data');
     const result = await cli(['init', '--data', dataDir, '--json']);
@@ -59,7 +59,12 @@ describe.concurrent('countersign init (real CLI)', () => {
     expect(mode(dataDir)).toBe(0o700);
     expect((await http(first, 'GET', '/healthz', null)).body).toMatchObject({ ok: true });
     await first.stop();
-    expect(first.child.exitCode).toBe(0);
+    expect(first.child.exitCode).toBe(0); // SIGTERM is a clean shutdown
+
+    // Owner commands against a server that is gone fail with a readable message.
+    const gone = await cli(['pending'], { env: ownerEnv(first, ownerToken as string) });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain(`Cannot reach countersign at ${first.url}`);
 
     const second = await serve(t, dataDir, ['--init']);
     expect(second.stdout()).not.toContain('Initialised');

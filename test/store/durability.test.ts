@@ -14,7 +14,11 @@ describe('store', () => {
   it('applies migrations once, in order, and records them', async () => {
     const h = await installation();
     const names = h.service.db.prepare('SELECT name FROM schema_migrations ORDER BY name').pluck().all();
-    expect(names).toEqual(readdirSync(new URL('../../migrations/', import.meta.url)).filter((name) => name.endsWith('.sql')).sort());
+    expect(names).toEqual(
+      readdirSync(new URL('../../migrations/', import.meta.url))
+        .filter((name) => name.endsWith('.sql'))
+        .sort(),
+    );
     const reopened = openService(h.dir);
     expect(reopened.db.prepare('SELECT count(*) FROM schema_migrations').pluck().get()).toBe(names.length);
     expect(reopened.db.pragma('journal_mode', { simple: true })).toBe('wal');
@@ -70,7 +74,10 @@ describe('fail closed when the audit log cannot be written', () => {
     const h = await installation();
     const before = h.documentText();
     h.service.db.pragma('query_only = ON');
-    const response = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch: thinkingHigh });
+    const response = await h.request('POST', '/v1/proposals', h.agentToken, {
+      baseHash: h.currentHash(),
+      patch: thinkingHigh,
+    });
     expect(response.statusCode).toBe(503);
     expect(response.json().error.code).toBe('audit_unavailable');
     expect(h.documentText()).toBe(before);
@@ -83,7 +90,10 @@ describe('fail closed when the audit log cannot be written', () => {
     const before = h.documentText();
     h.service.db.exec(`CREATE TRIGGER refuse_apply BEFORE INSERT ON audit_events WHEN NEW.kind = 'change.applied'
       BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
-    const response = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch: thinkingHigh });
+    const response = await h.request('POST', '/v1/proposals', h.agentToken, {
+      baseHash: h.currentHash(),
+      patch: thinkingHigh,
+    });
     expect(response.statusCode).toBe(503);
     expect(response.json().error.code).toBe('audit_unavailable');
     expect(h.documentText()).toBe(before);
@@ -103,7 +113,9 @@ describe('start-up reconciles an apply interrupted by a crash', () => {
     const record = h.service.proposals.get(card.id);
     // What the service commits before touching the document:
     h.service.db
-      .prepare('INSERT INTO apply_intents (proposal_id, target, base_hash, target_hash, context, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO apply_intents (proposal_id, target, base_hash, target_hash, context, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+      )
       .run(
         card.id,
         'openclaw',
@@ -111,7 +123,12 @@ describe('start-up reconciles an apply interrupted by a crash', () => {
         card.targetHash,
         JSON.stringify({
           from: ['pending'],
-          reason: { actor: { role: 'owner', name: 'owner', agentId: null, sessionKey: null, surface: 'cli' }, approvedBy: null, stepUp: 'none', why: 'test' },
+          reason: {
+            actor: { role: 'owner', name: 'owner', agentId: null, sessionKey: null, surface: 'cli' },
+            approvedBy: null,
+            stepUp: 'none',
+            why: 'test',
+          },
         }),
         new Date().toISOString(),
       );

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { AuditQuerySchema } from '../../core/requests.js';
+import { AuditQuerySchema, parseHead, VerifyQuerySchema } from '../../core/requests.js';
 import type { Service } from '../../service/context.js';
 import { requireOwner } from '../../service/queries.js';
 import { callerOf } from '../auth.js';
@@ -20,8 +20,13 @@ export const auditRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (a
     },
   );
 
-  app.get('/v1/audit/verify', { schema: { summary: 'Recompute the hash chain', tags: ['audit'] } }, async (request) => {
-    requireOwner(callerOf(request));
-    return service.audit.verify();
-  });
+  app.get(
+    '/v1/audit/verify',
+    { schema: { summary: 'Recompute the hash chain', tags: ['audit'], querystring: VerifyQuerySchema } },
+    async (request) => {
+      requireOwner(callerOf(request));
+      const { expectHead } = request.query;
+      return service.audit.verify(expectHead ? parseHead(expectHead) : undefined);
+    },
+  );
 };

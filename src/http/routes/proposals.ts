@@ -15,6 +15,7 @@ import type { Service } from '../../service/context.js';
 import { applyGrant, approve, deny, withdraw } from '../../service/decide.js';
 import { propose } from '../../service/propose.js';
 import { getProposal, listProposals, requireOwner } from '../../service/queries.js';
+import { rollback } from '../../service/rollback.js';
 import { callerOf } from '../auth.js';
 
 const tags = ['proposals'];
@@ -147,10 +148,12 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
     },
   );
 
-  for (const action of ['smoke-test', 'rollback'] as const) {
-    app.post(`/v1/proposals/:id/${action}`, { schema: { tags, params: ProposalIdSchema } }, async (request) => {
-      requireOwner(callerOf(request));
-      fail('not_found', `${action} is not available in this version.`);
-    });
-  }
+  app.post(
+    '/v1/proposals/:id/rollback',
+    { schema: { summary: 'Propose the inverse of an applied change (owner)', tags, params: ProposalIdSchema } },
+    async (request, reply) => {
+      const outcome = rollback(service, callerOf(request), request.params.id);
+      return reply.status(outcome.httpStatus).send(outcome.body);
+    },
+  );
 };

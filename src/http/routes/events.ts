@@ -1,0 +1,88 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { webhookEvents } from '../../core/settings.js';
+import type { Service } from '../../service/context.js';
+import { requireOwner } from '../../service/queries.js';
+import { callerOf } from '../auth.js';
+
+export type EventRoutesOptions = { service: Service; heartbeatMs?: number };
+
+/** A client this far behind is dropped rather than buffered without end; it reconnects and re-reads. */
+const maxBufferedBytes = 1024 * 1024;
+
+/**
+ * `GET /v1/events` (owner): the service's events as Server-Sent Events, a comment line as a
+ * heartbeat, and every listener removed when the client goes away or the server closes. Cards
+ * in events are the stored, redacted cards.
+ */
+export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { service, heartbeatMs }) => {
+  const open = new Set<() => void>();
+  let nextId = 0;
+  app.addHook('preClose', async () => {
+    for (const close of [...open]) close();
+  });
+
+  app.get(
+    '/v1/events',
+    {
+      schema: {
+        summary: 'Server-Sent Events: proposal.created, proposal.resolved, change.applied (owner)',
+        tags: ['events'],
+      },
+    },
+    async (request, reply) => {
+      requireOwner(callerOf(request));
+      reply.hijack();
+      const response = reply.raw;
+      response.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-content-type-options': 'nosniff',
+      });
+      response.flushHeaders();
+
+      let closed = false;
+      const listeners: Array<[(typeof webhookEvents)[number], (data: unknown) => void]> = [];
+      const write = (chunk: string) => {
+        if (closed) return;
+        if (response.writableLength > maxBufferedBytes) {
+          request.log.warn('event stream client too slow; closing its stream');
+          close();
+          return;
+        }
+        response.write(chunk);
+      };
+      const heartbeat = setInterval(() => write(': heartbeat\n\n'), heartbeatMs ?? 15_000);
+      const close = () => {
+        if (closed) return;
+        closed = true;
+        clearInterval(heartbeat);
+        for (const [event, listener] of listeners) {
+          (service.events as unknown as NodeJS.EventEmitter).off(event, listener);
+        }
+        open.delete(close);
+        response.end();
+      };
+      open.add(close);
+      for (const event of webhookEvents) {
+        // Runs inside the decision that emitted the event: it must not throw.
+        const listener = (data: unknown) => {
+          try {
+            nextId += 1;
+            write(`id: ${nextId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+          } catch (error) {
+            request.log.warn({ err: error }, 'could not write to an event stream');
+            close();
+          }
+        };
+        listeners.push([event, listener]);
+        (service.events as unknown as NodeJS.EventEmitter).on(event, listener);
+      }
+      // The response's 'close' is the connection going away (the request's fires once it is read).
+      response.on('close', close);
+      response.on('error', close);
+      write(`retry: 3000\n: connected; events: ${webhookEvents.join(', ')}\n\n`);
+    },
+  );
+};
