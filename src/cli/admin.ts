@@ -2,9 +2,8 @@ import { generateSecret, generateURI } from 'otplib';
 import qrcode from 'qrcode-terminal';
 import { openService, type Service } from '../service/context.js';
 import { type Installation, initInstallation, mintToken, revokeToken } from '../service/install.js';
-import { totpParameters } from '../service/step-up.js';
+import { disableTotp, enrollTotp, totpParameters } from '../service/step-up.js';
 import { NewCredentialSchema } from '../store/tokens.js';
-import { TotpStore } from '../store/totp.js';
 import { demoOpenClawConfig } from './demo-config.js';
 import { CliError, printJson } from './io.js';
 
@@ -116,7 +115,7 @@ export function totpEnroll(options: { data: string; owner: string; json?: boolea
     digits: totpParameters.digits,
     period: totpParameters.period,
   });
-  withService(options.data, (service) => new TotpStore(service.db).enroll(options.owner, secret, service.now()));
+  withService(options.data, (service) => enrollTotp(service, options.owner, secret));
   if (options.json) return printJson({ owner: options.owner, secret, uri });
   process.stdout.write(`Scan this with your authenticator app (owner "${options.owner}"):\n\n`);
   qrcode.generate(uri, { small: true }, (art: string) => process.stdout.write(`${art}\n`));
@@ -124,7 +123,7 @@ export function totpEnroll(options: { data: string; owner: string; json?: boolea
 }
 
 export function totpDisable(options: { data: string; owner: string }): void {
-  const removed = withService(options.data, (service) => new TotpStore(service.db).disable(options.owner));
+  const removed = withService(options.data, (service) => disableTotp(service, options.owner));
   if (!removed) throw new CliError(`Owner "${options.owner}" has no authenticator enrolled.`);
   process.stdout.write(
     `TOTP disabled for owner "${options.owner}". Changes that need TOTP can no longer be approved by them.\n`,

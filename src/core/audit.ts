@@ -16,6 +16,9 @@ export const auditKinds = [
   'config.drift',
   'token.created',
   'token.revoked',
+  'totp.enrolled',
+  'totp.disabled',
+  'mcp.smoke_test',
 ] as const;
 export const AuditKindSchema = z.enum(auditKinds);
 export type AuditKind = z.infer<typeof AuditKindSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { McpReviewSchema } from './mcp-review.js';
 import { OperationSchema } from './operations.js';
 import { type ApprovalSettings, SurfaceSchema, type Tier, TierSchema } from './policy.js';
 
@@ -75,7 +76,7 @@ export const CardSchema = z.object({
   changes: z.array(ChangeSchema),
   operations: z.array(OperationSchema),
   restartRequired: z.boolean(),
-  review: z.object({ mcp: z.array(z.record(z.string(), z.unknown())) }),
+  review: z.object({ mcp: z.array(McpReviewSchema) }),
   approval: ApprovalRequirementsSchema,
   resolution: ResolutionSchema.nullable(),
 });

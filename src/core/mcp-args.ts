@@ -60,13 +60,21 @@ function shannonBits(text: string): number {
   return bits;
 }
 
-/** Random-looking: long, no spaces, mixed characters, high entropy, and not a path or a URL. */
+/**
+ * Random-looking: long, no spaces, mixed case and digits (or a long run of hex/base36), high
+ * entropy, and not a path, URL, package spec, digest or file name, which are long but not secret.
+ */
 export function looksHighEntropy(text: string): boolean {
-  if (text.length < 20 || /\s/.test(text)) return false;
+  if (text.length < 20 || /\s/.test(text) || text.includes('@')) return false;
   if (/^(\/|\.{1,2}\/|~\/|[A-Za-z]:\\)/.test(text) || /^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return false;
-  if (/^[0-9a-f-]{36}$/i.test(text) && text.split('-').length === 5) return false; // a UUID is an id, not a secret
-  const classes = [/[a-z]/, /[A-Z]/, /[0-9]/].filter((pattern) => pattern.test(text)).length;
-  return classes >= 2 && /[0-9]/.test(text) && shannonBits(text) >= 3.5;
+  if (/^(sha\d+|md5):/i.test(text) || /\.[a-z]{1,5}$/.test(text)) return false;
+  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(text)) return false; // a UUID is an id
+  const lower = /[a-z]/.test(text);
+  const upper = /[A-Z]/.test(text);
+  const digit = /[0-9]/.test(text);
+  const mixed = lower && upper && digit;
+  const longToken = digit && (lower || upper) && text.length >= 32 && /^[A-Za-z0-9]+$/.test(text);
+  return (mixed || longToken) && shannonBits(text) >= 3.5;
 }
 
 function hasUrlPassword(text: string): boolean {
@@ -99,10 +107,24 @@ export function hasReference(value: string): boolean {
 export function isLiteralSecret(name: string, value: string): boolean {
   const literal = literalPart(value).trim();
   if (trivialValue.test(literal)) return false;
+  if (/^(\/|~\/|\.{1,2}\/)/.test(literal)) return false; // a path to a key file is not the key
   if (/^(bearer|basic|token)$/i.test(literal)) return false; // "Bearer ${TOKEN}" leaves only the scheme
   if (looksLikeSecretValue(literal)) return true;
   if (notSecretName.test(name)) return false;
   return strongSecretName.test(name) && literal.length >= 4;
+}
+
+/** Headers that carry credentials whatever their value looks like. */
+const secretHeader = /^(authorization|proxy-authorization|cookie|api-?key|x-[a-z0-9-]*(key|token|secret|auth)[a-z0-9-]*)$/i;
+
+/** A header value written literally: `Authorization: Bearer abc` is a secret, `Bearer ${TOKEN}` is not. */
+export function isLiteralSecretHeader(name: string, value: string): boolean {
+  if (isLiteralSecret(name, value)) return true;
+  if (!secretHeader.test(name)) return false;
+  const credential = literalPart(value)
+    .trim()
+    .replace(/^(bearer|basic|token|bot|digest|apikey)\b\s*/i, '');
+  return credential.length >= 4;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -116,7 +138,10 @@ function isSecretFlag(flag: string): boolean {
   return secretFlag.test(flag) && !flagNamesAFile.test(flag);
 }
 
+const urlSentinel = 'countersign-redacted-0b9c';
+
 function redactUrl(text: string): string {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) return text;
   let url: URL;
   try {
     url = new URL(text);
@@ -125,52 +150,76 @@ function redactUrl(text: string): string {
   }
   let changed = false;
   if (url.password) {
-    url.password = 'redacted';
+    url.password = urlSentinel;
     changed = true;
   }
-  for (const [key, value] of url.searchParams) {
+  for (const [key, value] of [...url.searchParams]) {
     if (value && (isSecretName(key) || looksLikeSecretValue(value))) {
-      url.searchParams.set(key, 'redacted');
+      url.searchParams.set(key, urlSentinel);
       changed = true;
     }
   }
-  return changed ? url.toString().replace(/redacted/g, REDACTED) : text;
+  return changed ? url.toString().replaceAll(urlSentinel, REDACTED) : text;
 }
 
 /** Header-shaped arguments (`-H "Authorization: Bearer …"`). */
-const headerArgument = /^([A-Za-z0-9-]+)\s*:\s*(.+)$/;
-const secretHeader = /^(authorization|proxy-authorization|cookie|x-[a-z0-9-]*(key|token|secret|auth)[a-z0-9-]*)$/i;
+const headerArgument = /^([A-Za-z0-9-]+)\s*:\s*(.+)$/s;
+
+/** A value that only references variables (`${TOKEN}`, `Bearer ${TOKEN}`) shows no secret. */
+function onlyReferences(value: string): boolean {
+  return hasReference(value) && !looksLikeSecretValue(literalPart(value)) && !isLiteralSecret('', value);
+}
 
 /** One argument as it may be shown on a card, with anything secret-looking replaced by `[redacted]`. */
-function redactOne(arg: string): string {
+function redactOne(arg: string, depth = 0): string {
   const assignment = /^(-{1,2}[^=\s]+|[A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(arg);
-  if (assignment) {
+  if (assignment && depth < 3) {
     const [, name = '', value = ''] = assignment;
-    const bare = name.replace(/^-+/, '');
-    const secret = name.startsWith('-')
-      ? isSecretFlag(name) || looksLikeSecretValue(literalPart(value))
-      : isLiteralSecret(bare, value);
-    if (secret && !(hasReference(value) && !looksLikeSecretValue(literalPart(value)))) return `${name}=${REDACTED}`;
-    const url = redactUrl(value);
-    return url === value ? arg : `${name}=${url}`;
+    const secret = name.startsWith('-') ? isSecretFlag(name) : isLiteralSecret(name, value);
+    if (secret && !onlyReferences(value)) return `${name}=${REDACTED}`;
+    const inner = redactOne(value, depth + 1);
+    return inner === value ? arg : `${name}=${inner}`;
   }
   const header = headerArgument.exec(arg);
-  if (header && secretHeader.test(header[1] ?? '') && literalPart(header[2] ?? '').trim() !== '') {
-    return hasReference(arg) && !isLiteralSecret(header[1] ?? '', header[2] ?? '') ? arg : `${header[1]}: ${REDACTED}`;
+  if (header && secretHeader.test(header[1] ?? '')) {
+    return onlyReferences(header[2] ?? '') ? arg : `${header[1]}: ${REDACTED}`;
   }
-  if (looksLikeSecretValue(arg)) return hasUrlPassword(arg) ? redactUrl(arg) : REDACTED;
+  if (hasUrlPassword(arg)) return redactUrl(arg);
+  if (looksLikeSecretValue(arg)) return REDACTED;
   return redactUrl(arg);
+}
+
+function redactList(words: readonly string[]): string[] {
+  return words.map((word, index) => {
+    const previous = index > 0 ? words[index - 1] : undefined;
+    if (previous !== undefined && !previous.includes('=') && isSecretFlag(previous) && !word.startsWith('-')) {
+      return onlyReferences(word) ? word : REDACTED;
+    }
+    return redactOne(word);
+  });
+}
+
+/**
+ * An argument holding a whole command line (`bash -c "curl -H 'Authorization: Bearer x' …"`) is
+ * redacted word by word, after its credential headers, so a secret cannot hide in a script.
+ */
+function redactCommandLine(text: string): string {
+  const headers = text.replace(
+    /((?:proxy-)?authorization|cookie|api-?key|x-[a-z0-9-]*(?:key|token|secret|auth)[a-z0-9-]*)(\s*:\s*)((?:bearer|basic|token|bot)\s+)?([^\s'"]+)/gi,
+    (match, name: string, colon: string, scheme: string | undefined, credential: string) =>
+      onlyReferences(credential) ? match : `${name}${colon}${scheme ?? ''}${REDACTED}`,
+  );
+  const parts = headers.split(/(\s+)/);
+  const words = parts.filter((_, index) => index % 2 === 0);
+  const redacted = redactList(words);
+  return parts.map((part, index) => (index % 2 === 0 ? (redacted[index / 2] as string) : part)).join('');
 }
 
 /** Arguments for display: `--token=x`, `--api-key x`, `API_KEY=x`, `Authorization: x`, URL passwords, token-shaped values. */
 export function redactArgs(args: readonly string[]): string[] {
-  return args.map((arg, index) => {
-    const previous = index > 0 ? args[index - 1] : undefined;
-    if (previous !== undefined && !previous.includes('=') && isSecretFlag(previous) && !arg.startsWith('-')) {
-      return hasReference(arg) && !looksLikeSecretValue(literalPart(arg)) ? arg : REDACTED;
-    }
-    return redactOne(arg);
-  });
+  return redactList(args).map((arg, index) =>
+    arg === args[index] && /\s/.test(arg) && !headerArgument.test(arg) ? redactCommandLine(arg) : arg,
+  );
 }
 
 /** A URL for display: password and secret-looking query parameters redacted. */
@@ -216,24 +265,29 @@ export function environmentOverride(name: string): string | null {
   return null;
 }
 
-/** Warnings for declared environment variables (names and shapes only; values never leave). */
+/**
+ * Warnings for declared environment variables or headers (names and shapes only; values never
+ * leave). `subject` starts the sentence: "The server's env", "The headers", ….
+ */
 export function environmentWarnings(
   entries: ReadonlyArray<{ name: string; value: string | null }>,
-  where: string,
+  subject: string,
+  options: { headers?: boolean; secrets?: boolean } = {},
 ): ArgWarning[] {
   const warnings: ArgWarning[] = [];
+  const literalSecret = options.headers ? isLiteralSecretHeader : isLiteralSecret;
   for (const { name, value } of entries) {
-    const override = environmentOverride(name);
+    const override = options.headers ? null : environmentOverride(name);
     if (override) {
       warnings.push({
         code: 'env_override',
-        message: `${where} sets ${name}, which ${override}; the server may not run the program shown on this card.`,
+        message: `${subject} sets ${name}, which ${override}; the server may not behave like the program shown on this card.`,
       });
     }
-    if (value !== null && isLiteralSecret(name, value)) {
+    if (options.secrets !== false && value !== null && literalSecret(name, value)) {
       warnings.push({
         code: 'literal_secret_env',
-        message: `${where} ${name} holds a literal secret written into the config; use a \${VAR} reference so the secret stays in the service's environment.`,
+        message: `${options.headers ? `${subject} ${name} holds` : `${subject} sets ${name} to`} a literal secret written into the config; use a \${VAR} reference so the secret stays in the service's environment.`,
       });
     }
   }
@@ -272,17 +326,14 @@ function isPython(name: string): boolean {
   return pythonNames.test(name);
 }
 
-/** Flags that make an interpreter run the string that follows instead of a file. */
-function inlineEvalFlag(name: string, args: readonly string[]): string | null {
-  const find = (test: (arg: string) => boolean) => args.find(test) ?? null;
-  if (isPython(name)) return find((arg) => /^-[A-Za-z]*c$/.test(arg) && !arg.startsWith('--'));
+/** Whether `arg` makes this interpreter run the string that follows instead of a file. */
+function isInlineFlag(name: string, arg: string): boolean {
+  if (isPython(name)) return /^-[A-Za-z]*c$/.test(arg);
   switch (name) {
     case 'node':
     case 'nodejs':
     case 'bun':
-      return find((arg) => /^(-e|-p|-pe|-ep|--eval|--print)(=.*)?$/s.test(arg));
-    case 'deno':
-      return args[0] === 'eval' ? 'eval' : null;
+      return /^(-e|-p|-pe|-ep|--eval|--print)(=.*)?$/s.test(arg);
     case 'ruby':
     case 'lua':
     case 'luajit':
@@ -291,36 +342,31 @@ function inlineEvalFlag(name: string, args: readonly string[]): string | null {
     case 'julia':
     case 'elixir':
     case 'groovy':
-      return find((arg) => arg === '-e' || arg === '--eval' || /^-[A-Za-z]*e$/.test(arg));
+      return arg === '--eval' || /^-[A-Za-z]*e$/.test(arg);
     case 'perl':
-      return find((arg) => /^-[A-Za-z]*[eE]$/.test(arg));
+      return /^-[A-Za-z]*[eE]$/.test(arg);
     case 'php':
-      return find((arg) => arg === '-r' || arg === '--run');
+      return arg === '-r' || arg === '--run';
     case 'fish':
-      return find((arg) => arg === '-c' || arg.startsWith('--command'));
+      return arg === '-c' || arg.startsWith('--command');
     case 'cmd':
-      return find((arg) => /^\/[ck]$/i.test(arg));
+      return /^\/[ck]$/i.test(arg);
     case 'powershell':
     case 'pwsh':
-      return find((arg) => /^-(c|command|e|ec|enc|encodedcommand)$/i.test(arg));
-    case 'awk':
-    case 'gawk':
-    case 'mawk':
-    case 'nawk':
-      return args.includes('-f') ? null : (args.find((arg) => !arg.startsWith('-')) ?? null);
+      return /^-(c|command|e|ec|enc|encodedcommand)$/i.test(arg);
   }
-  if (posixShells.has(name)) return find((arg) => /^-[A-Za-z]*c[A-Za-z]*$/.test(arg));
-  return null;
+  return posixShells.has(name) && /^-[A-Za-z]*c[A-Za-z]*$/.test(arg);
 }
 
-/** Options that take the next argument as their value, per interpreter, so the script is not mistaken. */
+/** Options that take the next argument as their value, so that value is not taken for the script. */
 const valueOptions: Record<string, ReadonlySet<string>> = {
   node: new Set(['-r', '--require', '--import', '--loader', '--experimental-loader', '--input-type', '-C', '--title']),
-  python: new Set(['-W', '-X', '-m']),
+  python: new Set(['-W', '-X']),
   ruby: new Set(['-I', '-r', '-C']),
-  perl: new Set(['-I', '-M', '-m']),
+  perl: new Set(['-I']),
   deno: new Set(['--config', '-c', '--import-map', '--lock', '--env-file']),
   bun: new Set(['--config', '-r', '--preload', '--env-file']),
+  powershell: new Set(['-ExecutionPolicy', '-WindowStyle', '-Version', '-InputFormat', '-OutputFormat']),
 };
 
 const scriptInterpreters = new Set([
@@ -337,30 +383,59 @@ const scriptInterpreters = new Set([
   'luajit',
   'rscript',
   'julia',
+  'awk',
+  'gawk',
+  'mawk',
+  'nawk',
   ...posixShells,
   'fish',
+  'cmd',
   'pwsh',
   'powershell',
+  'osascript',
+  'elixir',
+  'groovy',
 ]);
 
-/** The file an interpreter would run, if the command line names one. */
-function scriptArgument(name: string, args: readonly string[]): string | null {
-  if (!scriptInterpreters.has(name) && !isPython(name)) return null;
-  const options = valueOptions[isPython(name) ? 'python' : name === 'nodejs' ? 'node' : name] ?? new Set<string>();
+type InterpreterScan = { inline: string | null; script: string | null; remote: string | null };
+
+/**
+ * Reads an interpreter's own options up to the first operand, as the interpreter does: an
+ * inline-code flag there means "run this string"; otherwise the operand is the script file.
+ * Arguments after the script belong to the script, so `python server.py -c x` is not eval.
+ */
+function scanInterpreter(name: string, args: readonly string[]): InterpreterScan {
+  const none: InterpreterScan = { inline: null, script: null, remote: null };
+  if (!scriptInterpreters.has(name) && !isPython(name)) return none;
+  const key = isPython(name) ? 'python' : name === 'nodejs' ? 'node' : name === 'pwsh' ? 'powershell' : name;
+  const options = valueOptions[key] ?? new Set<string>();
   let rest = args;
+  if (name === 'deno' && rest[0] === 'eval') return { ...none, inline: 'eval' };
   if ((name === 'deno' || name === 'bun') && rest[0] === 'run') rest = rest.slice(1);
+  const awk = ['awk', 'gawk', 'mawk', 'nawk'].includes(name);
   for (let index = 0; index < rest.length; index++) {
     const arg = rest[index] as string;
-    if (arg === '--') return rest[index + 1] ?? null;
-    if (isPython(name) && arg === '-m') return null; // a module, found on sys.path: no single file to pin
-    if (arg.startsWith('-')) {
-      if (options.has(arg)) index++;
+    if (arg === '--') return asScript(rest[index + 1] ?? null);
+    if (isInlineFlag(name, arg)) return { ...none, inline: arg };
+    if (isPython(name) && arg.startsWith('-m')) return none; // a module found on sys.path: no one file to pin
+    if (awk && arg === '-f') return asScript(rest[index + 1] ?? null);
+    if (key === 'powershell' && /^-(f|file)$/i.test(arg)) return asScript(rest[index + 1] ?? null);
+    if (arg.startsWith('-') || (name === 'cmd' && arg.startsWith('/'))) {
+      if ([...options].some((option) => option.toLowerCase() === arg.toLowerCase())) index++;
       continue;
     }
-    if ((name === 'pwsh' || name === 'powershell') && !/\.ps1$/i.test(arg)) return null;
-    return arg;
+    if (awk) return { ...none, inline: arg }; // awk's first operand is its program
+    if (key === 'powershell') return { ...none, inline: arg }; // bare words are a -Command
+    return asScript(arg);
   }
-  return null;
+  return none;
+}
+
+/** Only something that looks like a file path is pinned as a script; `bun run start` names a package script. */
+function asScript(candidate: string | null): InterpreterScan {
+  if (candidate === null) return { inline: null, script: null, remote: null };
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(candidate)) return { inline: null, script: null, remote: candidate };
+  return { inline: null, script: /[\\/]|\.[A-Za-z0-9]+$/.test(candidate) ? candidate : null, remote: null };
 }
 
 /** Flags that remove a program's own safety limits. */
@@ -642,12 +717,30 @@ const wrappers = new Set(['nohup', 'nice', 'ionice', 'timeout', 'stdbuf', 'setsi
  * Walks the command line the way the OS would run it: through wrappers (`env`, `sudo`,
  * `uv run`, …) to the program that really starts, collecting what each layer adds.
  */
-export function analyzeCommand(command: string, args: readonly string[], depth = 0): CommandAnalysis {
-  const name = programName(command);
+export function analyzeCommand(command: string, args: readonly string[]): CommandAnalysis {
   const warnings: ArgWarning[] = [];
-  let provenance: ArgProvenance | null = null;
-  let script: string | null = null;
+  redactArgs(args).forEach((arg, index) => {
+    if (arg === args[index]) return;
+    warnings.push({
+      code: 'literal_secret_arg',
+      message: `Argument ${index + 1} carries a literal secret (shown as ${REDACTED}); anyone on this machine can read command lines in the process list, so pass it through env with a \${VAR} reference instead.`,
+    });
+  });
+  const { provenance, script } = analyzeLayer(command, args, warnings, 0);
+  return { warnings: dedupe(warnings), provenance, script };
+}
+
+function analyzeLayer(
+  command: string,
+  args: readonly string[],
+  warnings: ArgWarning[],
+  depth: number,
+): { provenance: ArgProvenance | null; script: string | null } {
+  const name = programName(command);
   const shown = (list: readonly string[]) => redactArgs(list).join(' ');
+  const inner = depth < 4 ? innerCommand(name, args, warnings) : null;
+  // A wrapper's own options are judged here; what follows the wrapped program is judged with it.
+  const own = inner ? args.slice(0, inner.start) : args;
 
   if (shells.has(name)) {
     warnings.push({
@@ -655,54 +748,39 @@ export function analyzeCommand(command: string, args: readonly string[], depth =
       message: `The command is the shell "${name}": what it runs is decided by its arguments or script, not by a program you can pin.`,
     });
   }
-  const inline = inlineEvalFlag(name, args);
-  if (inline !== null) {
+  const scan = scanInterpreter(name, args);
+  if (scan.inline !== null) {
     warnings.push({
       code: 'inline_eval',
-      message: `"${name} ${redactArgs([inline])[0]}" runs code written inline in the arguments (${truncate(shown(args))}) rather than an installed program.`,
+      message: `"${name} ${redactArgs([scan.inline])[0]}" runs code written inline in the arguments (${truncate(shown(args))}) rather than an installed program.`,
     });
-  } else {
-    script = scriptArgument(name, args);
   }
-  for (const reason of dangerousFlags(name, args)) {
-    warnings.push({ code: 'dangerous_flag', message: `${reason} (in: ${truncate(`${name} ${shown(args)}`)}).` });
+  if (scan.remote !== null) {
+    warnings.push({
+      code: 'unpinned_package',
+      message: `"${name}" runs a script downloaded from ${redactUrlForDisplay(scan.remote)} every time it starts; its content can change after you approve.`,
+    });
   }
-  args.forEach((arg, index) => {
-    if (redactArgs(args)[index] !== arg && !isSecretFlag(arg.split('=')[0] as string)) {
-      warnings.push({
-        code: 'literal_secret_arg',
-        message: `Argument ${index + 1} carries a literal secret (shown as ${REDACTED}); pass it through a \${VAR} reference in env instead.`,
-      });
-    } else if (redactArgs(args)[index] !== arg) {
-      warnings.push({
-        code: 'literal_secret_arg',
-        message: `Argument ${index + 1} (${arg.split('=')[0]}) passes a secret on the command line, where any local user can read it in the process list; pass it through env instead.`,
-      });
-    }
-  });
+  for (const reason of dangerousFlags(name, own)) {
+    warnings.push({ code: 'dangerous_flag', message: `${reason} (in: ${truncate(`${name} ${shown(own)}`)}).` });
+  }
 
   const runner = packageRunner(name, args);
-  if (runner) provenance = analyzeRunner(runner, warnings);
-  if ((name === 'docker' || name === 'podman') && containerImage(args)) {
-    const image = containerImage(args) as string;
-    if (!image.includes('@sha256:')) {
-      warnings.push({
-        code: 'unpinned_package',
-        message: `The container image "${image}" is not pinned by digest, so whoever can push to it decides what runs; use ${image.split(':')[0]}@sha256:<digest>.`,
-      });
-    }
+  let provenance = runner ? analyzeRunner(runner, warnings) : null;
+  const image = name === 'docker' || name === 'podman' ? containerImage(args) : null;
+  if (image !== null && !image.includes('@sha256:')) {
+    warnings.push({
+      code: 'unpinned_package',
+      message: `The container image "${image}" is not pinned by digest, so whoever can push to it decides what runs; use ${image.replace(/:[^/:]*$/, '')}@sha256:<digest>.`,
+    });
   }
-
-  if (depth < 4) {
-    const inner = innerCommand(name, args, warnings);
-    if (inner) {
-      const nested = analyzeCommand(inner.command, inner.args, depth + 1);
-      warnings.push(...nested.warnings);
-      provenance ??= nested.provenance;
-      script ??= nested.script;
-    }
+  let script = scan.script;
+  if (inner) {
+    const nested = analyzeLayer(inner.command, inner.args, warnings, depth + 1);
+    provenance ??= nested.provenance;
+    script ??= nested.script;
   }
-  return { warnings: dedupe(warnings), provenance, script };
+  return { provenance, script };
 }
 
 /** The program a wrapper starts, so `env LD_PRELOAD=… node -e …` is judged as `node -e …`. */
@@ -710,7 +788,7 @@ function innerCommand(
   name: string,
   args: readonly string[],
   warnings: ArgWarning[],
-): { command: string; args: string[] } | null {
+): { command: string; args: string[]; start: number } | null {
   let rest = [...args];
   if (name === 'env') {
     const assignments: Array<{ name: string; value: string }> = [];
@@ -731,24 +809,27 @@ function innerCommand(
         rest = rest.slice(1);
       } else break;
     }
-    warnings.push(...environmentWarnings(assignments, '"env" on the command line'));
+    // A literal secret here is already reported as an argument; only the overrides are new.
+    warnings.push(...environmentWarnings(assignments, 'The "env" wrapper in the arguments', { secrets: false }));
   } else if (wrappers.has(name)) {
     while (rest.length > 0 && (rest[0] as string).startsWith('-')) {
       const flag = rest[0] as string;
-      rest = rest.slice(/^-(n|u|g|s|k|c|o|e|i)$/.test(flag) ? 2 : 1);
+      rest = rest.slice(/^-(n|u|g|s|k|c|o|e|i|p|C|h|D|r|t|U)$/.test(flag) ? 2 : 1);
     }
     if (name === 'timeout' && rest.length > 0) rest = rest.slice(1);
   } else if (name === 'uv' && rest[0] === 'run') {
     rest = rest.slice(1);
     while (rest.length > 0 && (rest[0] as string).startsWith('-')) {
       const flag = rest[0] as string;
-      rest = rest.slice(!flag.includes('=') && /^--(with|python|project|directory|env-file|package|index)/.test(flag) ? 2 : 1);
+      const takesValue =
+        !flag.includes('=') && /^(--(with|python|project|directory|env-file|package|index|extra|group)|-p)/.test(flag);
+      rest = rest.slice(takesValue ? 2 : 1);
     }
   } else {
     return null;
   }
   if (rest.length === 0) return null;
-  return { command: rest[0] as string, args: rest.slice(1) };
+  return { command: rest[0] as string, args: rest.slice(1), start: args.length - rest.length + 1 };
 }
 
 function truncate(text: string, max = 160): string {

@@ -79,3 +79,11 @@ export function parseHead(text: string): { seq: number; hash: string } {
   const colon = text.indexOf(':');
   return { seq: Number(text.slice(0, colon)), hash: text.slice(colon + 1) };
 }
+
+/** `POST /v1/proposals/:id/smoke-test`: which reviewed server (default the first), and consent to reach a remote one. */
+export const SmokeTestRequestSchema = z
+  .object({ server: z.string().min(1).max(200).optional(), allowRemote: z.boolean().optional() })
+  .strict();
+export type SmokeTestRequest = z.infer<typeof SmokeTestRequestSchema>;
+
+export const SmokeTestQuerySchema = z.object({ server: z.string().min(1).max(200).optional() }).strict();

@@ -42,6 +42,8 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
     bodyLimit: limits.bodyBytes,
     // Proposal ids are UUIDs; anything long is noise.
     maxParamLength: 200,
+    // Errors fastify raises before routing (bad URLs, over-long ids) get the same error shape.
+    frameworkErrors: errorHandler,
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);

@@ -28,6 +28,10 @@ export function toErrorReply(error: unknown): CountersignError {
       return new CountersignError('payload_too_large', 'The request body is larger than this server accepts.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new CountersignError('unsupported_media_type', 'Send the body as application/json.');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return new CountersignError('not_found', 'No proposal has an id that long.');
+    case 'FST_ERR_BAD_URL':
+      return new CountersignError('invalid_request', 'The URL is not valid.');
     case 'FST_ERR_RATE_LIMITED':
       return new CountersignError('rate_limited', 'Too many requests; slow down.');
   }

@@ -1,11 +1,12 @@
 import { type Actor, type Card, type ProposalStatus, resolution, type StepUp } from '../core/card.js';
 import { CountersignError, fail } from '../core/errors.js';
 import { documentHash } from '../core/hash.js';
-import { readDocumentText, writeDocumentAtomic } from '../store/document-file.js';
+import { readDocumentText, removeStaleTemporaries, writeDocumentAtomic } from '../store/document-file.js';
 import type { ProposalRecord } from '../store/proposals.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { currentDocument, parseDocument, rememberDocument } from './document.js';
+import { executableDrift, refuseExecutableChanged } from './mcp.js';
 
 /** Why an apply is allowed, carried from the decision into the audit record (and through a crash). */
 export type ApplyReason = {
@@ -74,6 +75,9 @@ export function applyProposal(
   const { card } = record;
   const current = currentDocument(service, target);
   if (current.hash !== card.baseHash) refuseStale(service, target, record, current.hash);
+  // The approval covered the reviewed programs byte for byte; a swapped one voids it (SPEC §4, §7).
+  const drift = executableDrift(card, record.targetDocument);
+  if (drift) refuseExecutableChanged(service, target, record, drift);
 
   withAudit(service, () => {
     service.db
@@ -177,6 +181,10 @@ type IntentRow = { proposal_id: string; target: string; target_hash: string; bas
  * document made it to disk, and marked failed if the old one is still there.
  */
 export function reconcileIntents(service: Service): Array<{ proposalId: string; outcome: 'completed' | 'failed' }> {
+  for (const target of service.targets.values()) {
+    for (const name of removeStaleTemporaries(target.path))
+      service.log.warn({ file: name }, 'removed a temporary file left by a crash');
+  }
   const rows = service.db.prepare('SELECT * FROM apply_intents ORDER BY created_at').all() as IntentRow[];
   const outcomes: Array<{ proposalId: string; outcome: 'completed' | 'failed' }> = [];
   for (const row of rows) {

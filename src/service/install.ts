@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { documentHash } from '../core/hash.js';
@@ -29,8 +29,7 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
   const configPath = resolve(options.config ?? join(root, 'openclaw.json'));
   const policyPath = resolve(options.policy ?? defaultPolicyFile);
   loadPolicy(policyPath);
-  mkdirSync(root, { recursive: true, mode: 0o700 });
-  chmodSync(root, 0o700);
+  preparePrivateDirectory(root);
   if (!existsSync(configPath)) {
     mkdirSync(dirname(configPath), { recursive: true });
     writeDocumentAtomic(configPath, `${JSON.stringify(options.demoDocument, null, 2)}\n`);
@@ -94,4 +93,23 @@ function credentialDetails(credential: Credential) {
     surface: credential.surface,
     agentId: credential.agentId,
   };
+}
+
+/**
+ * The data directory holds pending documents with their secrets. A new one is created 0700; an
+ * existing one is used only if it is already private — init never chmods a directory it did not
+ * create (`--data ~` must not change your home directory's permissions).
+ */
+function preparePrivateDirectory(root: string): void {
+  if (!existsSync(root)) {
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    chmodSync(root, 0o700);
+    return;
+  }
+  const mode = statSync(root).mode & 0o777;
+  if ((mode & 0o077) !== 0) {
+    throw new SetupError(
+      `${root} is readable by other users (mode ${mode.toString(8)}); use a new directory, or run \`chmod 700 ${root}\` first.`,
+    );
+  }
 }

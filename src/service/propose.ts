@@ -9,6 +9,7 @@ import { applyProposal } from './apply.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service } from './context.js';
 import { currentDocument, resolveTarget } from './document.js';
+import { reviewMcpServers } from './mcp.js';
 
 export type ProposeOutcome =
   | { httpStatus: 200; body: { status: 'unchanged'; hash: string } }
@@ -62,7 +63,7 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
       fail('invalid_config', "The resulting document does not satisfy the target's JSON Schema.", { issues });
   }
 
-  const card = buildCard({
+  const card: Card = buildCard({
     id: randomUUID(),
     target: target.name,
     status: request.dryRun ? 'dry-run' : 'pending',
@@ -73,6 +74,9 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
     settings: target.policy.approval,
     plan,
   });
+  // The owner approves a program, not just a config value: say exactly which one (SPEC §7).
+  const touchesServers = plan.changes.some((change) => /^mcp\.servers(\.|$)/.test(change.path));
+  if (plan.review === 'mcp' || touchesServers) card.review = { mcp: reviewMcpServers(current.value, plan.target) };
   if (request.dryRun) return { httpStatus: 200, body: { status: 'dry-run', proposal: card } };
 
   const record = {

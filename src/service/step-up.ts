@@ -4,6 +4,7 @@ import { fail } from '../core/errors.js';
 import { cooldownCovers, lockedUntil, totpLookbackMs } from '../core/step-up.js';
 import type { Credential } from '../store/tokens.js';
 import { TotpStore } from '../store/totp.js';
+import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 
 /** RFC 6238 as authenticator apps do it: SHA-1, 6 digits, 30-second steps, one step of drift either way. */
@@ -61,4 +62,20 @@ export function stepUp(
     fail('totp_replayed', 'That TOTP code was already used; wait for the next one.');
   }
   return 'totp';
+}
+
+/** Enrolling (or re-enrolling) an authenticator is audited: it decides who can approve dangerous changes. */
+export function enrollTotp(service: Service, owner: string, secret: string): void {
+  withAudit(service, () => {
+    new TotpStore(service.db).enroll(owner, secret, service.now());
+    appendAudit(service, { kind: 'totp.enrolled', details: { owner } });
+  });
+}
+
+export function disableTotp(service: Service, owner: string): boolean {
+  return withAudit(service, () => {
+    const removed = new TotpStore(service.db).disable(owner);
+    if (removed) appendAudit(service, { kind: 'totp.disabled', details: { owner } });
+    return removed;
+  });
 }

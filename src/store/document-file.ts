@@ -5,6 +5,7 @@ import {
   fsyncSync,
   lstatSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -32,6 +33,18 @@ export function readDocumentText(path: string): string {
   return readFileSync(path, 'utf8');
 }
 
+function temporaryPrefix(path: string): string {
+  return `.${basename(path)}.`;
+}
+
+/** Temporary files a crash left behind before their rename; they never hold the live document. */
+export function removeStaleTemporaries(path: string): string[] {
+  const prefix = temporaryPrefix(path);
+  const stale = readdirSync(dirname(path)).filter((name) => name.startsWith(prefix) && name.endsWith('.tmp'));
+  for (const name of stale) rmSync(join(dirname(path), name), { force: true });
+  return stale;
+}
+
 /**
  * Write-temp, fsync, rename, fsync-directory: after a crash at any instant the path holds
  * either the old or the new document, never a torn one. The file's mode is kept (0600 when new).
@@ -39,7 +52,7 @@ export function readDocumentText(path: string): string {
 export function writeDocumentAtomic(path: string, text: string): void {
   const mode = refuseSymlink(path) ?? 0o600;
   const directory = dirname(path);
-  const temporary = join(directory, `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = join(directory, `${temporaryPrefix(path)}${randomBytes(6).toString('hex')}.tmp`);
   const fd = openSync(temporary, 'wx', mode);
   fchmodSync(fd, mode);
   try {

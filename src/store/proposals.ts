@@ -122,6 +122,17 @@ export class ProposalStore {
     return result.changes === 1;
   }
 
+  /**
+   * Replaces the stored card (status and resolution keep their own columns). Only for what is
+   * learnt about a proposal after it was made, such as an MCP smoke test; never for its change.
+   */
+  updateCard(card: Card, now: Date): void {
+    const { status, resolution, ...staticCard } = card;
+    this.db
+      .prepare('UPDATE proposals SET card = ?, updated_at = ? WHERE id = ?')
+      .run(JSON.stringify(staticCard), now.toISOString(), card.id);
+  }
+
   /** Pending proposals past their expiry, and approved ones whose grant ran out. */
   overdue(now: Date): Array<{ id: string; status: ProposalStatus }> {
     const stamp = now.toISOString();

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { fail } from '../../core/errors.js';
 import { webhookEvents } from '../../core/settings.js';
 import type { Service } from '../../service/context.js';
 import { requireOwner } from '../../service/queries.js';
@@ -8,6 +9,8 @@ export type EventRoutesOptions = { service: Service; heartbeatMs?: number };
 
 /** A client this far behind is dropped rather than buffered without end; it reconnects and re-reads. */
 const maxBufferedBytes = 1024 * 1024;
+/** Open streams per server: each holds a socket and three listeners. */
+const maxStreams = 100;
 
 /**
  * `GET /v1/events` (owner): the service's events as Server-Sent Events, a comment line as a
@@ -17,6 +20,9 @@ const maxBufferedBytes = 1024 * 1024;
 export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { service, heartbeatMs }) => {
   const open = new Set<() => void>();
   let nextId = 0;
+  // Each stream adds one listener per event; keep Node's leak warning for real leaks only.
+  const limit = service.events.getMaxListeners();
+  if (limit !== 0 && limit < maxStreams + 20) service.events.setMaxListeners(maxStreams + 20);
   app.addHook('preClose', async () => {
     for (const close of [...open]) close();
   });
@@ -31,6 +37,9 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     },
     async (request, reply) => {
       requireOwner(callerOf(request));
+      if (open.size >= maxStreams) {
+        fail('rate_limited', `Too many open event streams (${maxStreams}); close one and retry.`, { retryAfter: 5 });
+      }
       reply.hijack();
       const response = reply.raw;
       response.writeHead(200, {

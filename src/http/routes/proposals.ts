@@ -10,9 +10,12 @@ import {
   ListProposalsQuerySchema,
   ProposalIdSchema,
   ProposeRequestSchema,
+  SmokeTestQuerySchema,
+  SmokeTestRequestSchema,
 } from '../../core/requests.js';
 import type { Service } from '../../service/context.js';
 import { applyGrant, approve, deny, withdraw } from '../../service/decide.js';
+import { smokeTest } from '../../service/mcp.js';
 import { propose } from '../../service/propose.js';
 import { getProposal, listProposals, requireOwner } from '../../service/queries.js';
 import { rollback } from '../../service/rollback.js';
@@ -145,6 +148,26 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
         restartRequired: applied.restartRequired,
         proposal: applied.proposal,
       };
+    },
+  );
+
+  app.post(
+    '/v1/proposals/:id/smoke-test',
+    {
+      schema: {
+        summary: 'Start a reviewed MCP server and list its tools (owner; never automatic)',
+        tags,
+        params: ProposalIdSchema,
+        querystring: SmokeTestQuerySchema,
+        body: SmokeTestRequestSchema.nullish(),
+      },
+    },
+    async (request) => {
+      const body = request.body ?? {};
+      return smokeTest(service, callerOf(request), request.params.id, {
+        ...body,
+        server: body.server ?? request.query.server,
+      });
     },
   );
 

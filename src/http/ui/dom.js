@@ -38,6 +38,12 @@ export function clear(node) {
   return node;
 }
 
+/** Replaces a node's children (skipping null, undefined and false, unlike the DOM's own append). */
+export function fill(node, ...children) {
+  node.replaceChildren();
+  return append(node, children);
+}
+
 export const REDACTED = '[redacted]';
 
 /** A JSON value as an owner should read it: strings quoted (so "true" and true differ), objects indented. */

@@ -1,0 +1,983 @@
+// countersign's owner page: sign in with an owner token, review the exact change, countersign it.
+// Everything rendered here comes from the API and is placed with text nodes only (see dom.js).
+
+import { ApiError, api, session, streamEvents } from './api.js';
+import {
+  actorText,
+  clear,
+  countdown,
+  fill,
+  formatTime,
+  formatValue,
+  h,
+  shortHash,
+  shortId,
+  statusBadge,
+  tierBadge,
+  tierOrder,
+  valueBlock,
+} from './dom.js';
+
+const $ = (id) => document.getElementById(id);
+const view = $('view');
+const statuses = ['applied', 'denied', 'expired', 'stale', 'withdrawn', 'failed', 'approved', 'pending'];
+
+let live = null; // AbortController of the event stream
+let renderToken = 0; // bumps on every navigation, so a slow response cannot paint over a newer view
+let shown = null; // { kind: 'pending' } | { kind: 'proposal', id, status } | { kind: 'history' } | { kind: 'audit' }
+let busy = false; // a decision is being sent: live refreshes wait
+
+// ---------------------------------------------------------------- sign-in
+
+function showLogin(message) {
+  stopLive();
+  shown = null;
+  $('nav').hidden = true;
+  $('session').hidden = true;
+  view.hidden = true;
+  clear(view);
+  $('login').hidden = false;
+  const error = $('login-error');
+  error.hidden = !message;
+  error.textContent = message ?? '';
+  $('token').value = '';
+  $('token').focus();
+}
+
+/** A token is an owner's if it may read the audit log: agents get 403 there. */
+async function checkOwner(token) {
+  await api('GET', 'v1/audit?limit=1', undefined, { token });
+}
+
+function loginMessage(error) {
+  if (error instanceof ApiError && error.status === 401) return 'That token is not valid or was revoked.';
+  if (error instanceof ApiError && error.status === 403)
+    return 'This page needs an owner token; that is an agent token.';
+  return error instanceof ApiError ? `${error.message} (${error.code})` : String(error);
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const token = $('token').value.trim();
+  if (!token) return;
+  try {
+    await checkOwner(token);
+  } catch (error) {
+    showLogin(loginMessage(error));
+    return;
+  }
+  session.save(token);
+  $('token').value = '';
+  enterApp();
+});
+
+$('logout').addEventListener('click', () => {
+  session.forget();
+  showLogin(null);
+});
+
+function enterApp() {
+  $('login').hidden = true;
+  $('nav').hidden = false;
+  $('session').hidden = false;
+  view.hidden = false;
+  startLive();
+  if (!location.hash || location.hash === '#' || location.hash === '#/') location.hash = '#/pending';
+  else route();
+}
+
+/** An API call from inside the app: a token that stopped working sends the owner back to sign-in. */
+async function call(method, path, body) {
+  try {
+    return await api(method, path, body);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      session.forget();
+      showLogin('Your token is no longer accepted; sign in again.');
+    }
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------- routing
+
+function parseHash() {
+  const hash = location.hash.replace(/^#\/?/, '');
+  const [path, query = ''] = hash.split('?');
+  const parts = path.split('/').filter(Boolean);
+  return { parts, params: new URLSearchParams(query) };
+}
+
+function route() {
+  if (!session.token) return;
+  const { parts, params } = parseHash();
+  renderToken += 1;
+  for (const link of document.querySelectorAll('[data-nav]')) {
+    const active = link.dataset.nav === (parts[0] === 'proposal' ? 'pending' : (parts[0] ?? 'pending'));
+    if (active) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+  if (parts[0] === 'proposal' && parts[1]) return renderProposal(decodeURIComponent(parts[1]));
+  if (parts[0] === 'history') return renderHistory(params.get('status') ?? 'applied');
+  if (parts[0] === 'audit') return renderAudit();
+  return renderPending();
+}
+
+window.addEventListener('hashchange', route);
+
+function loading(title) {
+  fill(view, h('h1', {}, title), h('p', { class: 'muted' }, 'Loading…'));
+}
+
+function failure(error) {
+  return h(
+    'p',
+    { class: 'alert error', role: 'alert' },
+    error instanceof ApiError ? `${error.message} (${error.code})` : `Something went wrong: ${error}`,
+  );
+}
+
+// ---------------------------------------------------------------- pending list
+
+function changedPaths(card, max = 6) {
+  const changes = [...card.changes].sort((a, b) => tierOrder[b.tier] - tierOrder[a.tier]);
+  const items = changes
+    .slice(0, max)
+    .map((change) => h('li', {}, h('code', { class: `path tier-text-${change.tier}` }, change.path)));
+  if (changes.length > max) items.push(h('li', { class: 'muted' }, `+${changes.length - max} more`));
+  return h('ul', { class: 'paths' }, items);
+}
+
+function expiryLabel(card) {
+  return h('span', { class: 'expiry', dataset: { expires: card.expiresAt } }, expiryText(card.expiresAt));
+}
+
+function expiryText(expiresAt) {
+  const left = countdown(expiresAt);
+  return left ? `expires in ${left}` : 'expired';
+}
+
+function updatePendingCount(count) {
+  const badge = $('pending-count');
+  badge.hidden = !count;
+  badge.textContent = count ? String(count) : '';
+}
+
+async function refreshPendingCount() {
+  try {
+    const { proposals } = await call('GET', 'v1/proposals?status=pending');
+    updatePendingCount(proposals.length);
+    return proposals;
+  } catch {
+    return null;
+  }
+}
+
+async function renderPending() {
+  const token = renderToken;
+  if (shown?.kind !== 'pending') loading('Pending proposals');
+  shown = { kind: 'pending' };
+  let proposals;
+  try {
+    ({ proposals } = await call('GET', 'v1/proposals?status=pending'));
+  } catch (error) {
+    if (token === renderToken) fill(view, h('h1', {}, 'Pending proposals'), failure(error));
+    return;
+  }
+  if (token !== renderToken) return;
+  updatePendingCount(proposals.length);
+  const list = proposals.length
+    ? h(
+        'div',
+        { class: 'list' },
+        proposals.map((card) =>
+          h(
+            'a',
+            { class: `item tier-edge-${card.tier}`, href: `#/proposal/${encodeURIComponent(card.id)}` },
+            h(
+              'div',
+              { class: 'item-head' },
+              tierBadge(card.tier),
+              h(
+                'strong',
+                { class: 'item-title' },
+                `${card.changes.length} change${card.changes.length === 1 ? '' : 's'} to ${card.target}`,
+              ),
+              card.restartRequired ? h('span', { class: 'badge restart' }, 'restart') : null,
+              h('span', { class: 'spacer' }),
+              expiryLabel(card),
+            ),
+            h(
+              'div',
+              { class: 'item-meta muted' },
+              `${actorText(card.requestedBy)} · ${formatTime(card.createdAt)} · ${shortId(card.id)}`,
+            ),
+            card.reason ? h('p', { class: 'reason' }, card.reason) : null,
+            changedPaths(card),
+            h('span', { class: 'open' }, 'Review →'),
+          ),
+        ),
+      )
+    : h('p', { class: 'empty' }, 'Nothing is waiting for you. New proposals appear here as agents make them.');
+  fill(
+    view,
+    h('div', { class: 'view-head' }, h('h1', {}, 'Pending proposals'), h('span', { class: 'muted' }, 'newest first')),
+    list,
+  );
+}
+
+// ---------------------------------------------------------------- one proposal
+
+function diffRow(change) {
+  const opLabel = { add: 'added', remove: 'removed', replace: 'changed' }[change.op] ?? change.op;
+  return h(
+    'li',
+    { class: `change tier-edge-${change.tier}` },
+    h(
+      'div',
+      { class: 'change-head' },
+      tierBadge(change.tier),
+      h('span', { class: `op op-${change.op}` }, opLabel),
+      h('code', { class: 'path' }, change.path),
+      change.restart ? h('span', { class: 'badge restart' }, 'restart') : null,
+    ),
+    h(
+      'div',
+      { class: 'diff' },
+      h('div', { class: 'side' }, h('div', { class: 'side-label' }, 'Before'), valueBlock(change.before, 'before')),
+      h('div', { class: 'side' }, h('div', { class: 'side-label' }, 'After'), valueBlock(change.after, 'after')),
+    ),
+    // The explanation itself is in "Why this needs you", once per rule; allowlisted changes say why they are.
+    h(
+      'p',
+      { class: 'explain' },
+      h('span', { class: 'rule' }, change.ruleId ? `rule ${change.ruleId}` : 'policy default tier'),
+      change.tier === 'allowlisted' && change.explain ? change.explain : null,
+    ),
+  );
+}
+
+function risks(card) {
+  const seen = new Map();
+  for (const change of card.changes) {
+    if (change.tier === 'allowlisted' || !change.explain) continue;
+    const key = `${change.ruleId}\u0000${change.explain}`;
+    const entry = seen.get(key) ?? { tier: change.tier, ruleId: change.ruleId, explain: change.explain, paths: [] };
+    entry.paths.push(change.path);
+    if (tierOrder[change.tier] > tierOrder[entry.tier]) entry.tier = change.tier;
+    seen.set(key, entry);
+  }
+  const entries = [...seen.values()].sort((a, b) => tierOrder[b.tier] - tierOrder[a.tier]);
+  if (entries.length === 0) return null;
+  return h(
+    'section',
+    { class: 'panel risks' },
+    h('h2', {}, 'Why this needs you'),
+    h(
+      'ul',
+      {},
+      entries.map((entry) =>
+        h(
+          'li',
+          {},
+          tierBadge(entry.tier),
+          h('span', { class: 'rule' }, entry.ruleId ? `rule ${entry.ruleId}` : 'default tier'),
+          h('span', {}, entry.explain),
+          h('div', { class: 'muted small' }, entry.paths.join(', ')),
+        ),
+      ),
+    ),
+  );
+}
+
+const mcpFields = [
+  ['action', 'Action'],
+  ['transport', 'Transport'],
+  ['command', 'Command'],
+  ['args', 'Arguments'],
+  ['cwd', 'Working directory'],
+  ['url', 'URL'],
+  ['resolvedPath', 'Resolved path'],
+  ['absolute', 'Absolute path'],
+  ['exists', 'Exists'],
+  ['executable', 'Executable'],
+  ['sha256', 'SHA-256'],
+  ['provenance', 'Provenance'],
+  ['env', 'Environment'],
+];
+const mcpHandled = new Set(['server', 'warnings', 'smokeTest', ...mcpFields.map(([key]) => key)]);
+
+/** `resolvedPath` → "Resolved path", for review fields this page does not know by name. */
+function humanize(key) {
+  const words = String(key)
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+function fieldValue(key, value) {
+  if (value === null || value === undefined) return h('span', { class: 'muted' }, '—');
+  if (Array.isArray(value) && value.length === 0) return h('span', { class: 'muted' }, 'none');
+  if (key === 'env' && Array.isArray(value)) {
+    if (value.length === 0) return h('span', { class: 'muted' }, 'none');
+    return h(
+      'ul',
+      { class: 'plain' },
+      value.map((entry) =>
+        h('li', {}, h('code', {}, String(entry?.name ?? '')), entry?.reference ? ` ← ${entry.reference}` : ''),
+      ),
+    );
+  }
+  if (key === 'args' && Array.isArray(value))
+    return h('code', { class: 'wrap' }, value.map((arg) => JSON.stringify(arg)).join(' '));
+  if (typeof value === 'boolean') return h('span', {}, value ? 'yes' : 'no');
+  if (typeof value === 'string') return h('code', { class: 'wrap' }, value);
+  return h('pre', { class: 'inline-json' }, formatValue(value));
+}
+
+function warningList(warnings) {
+  if (!Array.isArray(warnings) || warnings.length === 0) return null;
+  return h(
+    'ul',
+    { class: 'warnings' },
+    warnings.map((warning) =>
+      h(
+        'li',
+        {},
+        h('span', { class: 'badge warn' }, String(warning?.code ?? 'warning')),
+        ' ',
+        String(warning?.message ?? (typeof warning === 'string' ? warning : '')),
+      ),
+    ),
+  );
+}
+
+function smokeTest(result) {
+  if (!result || typeof result !== 'object') return null;
+  const tools = Array.isArray(result.tools) ? result.tools : [];
+  return h(
+    'div',
+    { class: 'smoke' },
+    h('h4', {}, `Smoke test: ${tools.length} tool${tools.length === 1 ? '' : 's'}`),
+    tools.length
+      ? h(
+          'table',
+          {},
+          h('thead', {}, h('tr', {}, h('th', {}, 'Tool'), h('th', {}, 'Description'), h('th', {}, 'Kind'))),
+          h(
+            'tbody',
+            {},
+            tools.map((tool) =>
+              h(
+                'tr',
+                {},
+                h('td', {}, h('code', {}, String(tool?.name ?? ''))),
+                h('td', {}, String(tool?.description ?? '')),
+                h(
+                  'td',
+                  {},
+                  tool?.destructive ? h('span', { class: 'badge tier tier-dangerous' }, 'destructive') : null,
+                  tool?.readOnly ? h('span', { class: 'badge tier tier-allowlisted' }, 'read-only') : null,
+                ),
+              ),
+            ),
+          ),
+        )
+      : null,
+    warningList(result.warnings),
+  );
+}
+
+function mcpReview(card) {
+  const entries = Array.isArray(card.review?.mcp) ? card.review.mcp : [];
+  if (entries.length === 0) return null;
+  return h(
+    'section',
+    { class: 'panel mcp' },
+    h('h2', {}, 'MCP server review'),
+    entries.map((entry) => {
+      const rows = mcpFields
+        .filter(([key]) => key in entry)
+        .map(([key, label]) => h('tr', {}, h('th', {}, label), h('td', {}, fieldValue(key, entry[key]))));
+      for (const [key, value] of Object.entries(entry)) {
+        if (!mcpHandled.has(key))
+          rows.push(h('tr', {}, h('th', {}, humanize(key)), h('td', {}, fieldValue(key, value))));
+      }
+      return h(
+        'article',
+        { class: 'mcp-entry' },
+        h('h3', {}, h('code', {}, String(entry.server ?? '(unnamed server)'))),
+        warningList(entry.warnings),
+        h('table', { class: 'fields' }, h('tbody', {}, rows)),
+        smokeTest(entry.smokeTest),
+      );
+    }),
+  );
+}
+
+function resolutionPanel(card) {
+  const resolution = card.resolution;
+  if (!resolution) return null;
+  const rows = [
+    ['Outcome', statusBadge(resolution.status)],
+    ['When', formatTime(resolution.at)],
+    ['By', actorText(resolution.by)],
+    resolution.stepUp ? ['Step-up', resolution.stepUp] : null,
+    resolution.reason ? ['Reason', resolution.reason] : null,
+    resolution.hash ? ['Document hash', h('code', {}, resolution.hash)] : null,
+  ].filter(Boolean);
+  return h(
+    'section',
+    { class: 'panel' },
+    h('h2', {}, 'Decision'),
+    h(
+      'table',
+      { class: 'fields' },
+      h(
+        'tbody',
+        {},
+        rows.map(([label, value]) => h('tr', {}, h('th', {}, label), h('td', {}, value))),
+      ),
+    ),
+  );
+}
+
+/** Our own decision is known before the event stream reports it: that event must not repaint the view. */
+function settled(id, status) {
+  if (shown?.kind === 'proposal' && shown.id === id) shown.status = status;
+}
+
+function decisionForm(card, token) {
+  const open = card.status === 'pending' || card.status === 'approved';
+  if (!open) return null;
+  const message = h('div', { class: 'alert error', role: 'alert', hidden: true });
+  const canApprove = card.status === 'pending';
+  const confirm =
+    canApprove && card.approval.confirmPhrase
+      ? h('input', {
+          id: 'confirm',
+          name: 'confirm',
+          type: 'text',
+          autocomplete: 'off',
+          spellcheck: 'false',
+          required: true,
+        })
+      : null;
+  const totp =
+    canApprove && card.approval.totp
+      ? h('input', {
+          id: 'totp',
+          name: 'totp',
+          type: 'text',
+          inputmode: 'numeric',
+          autocomplete: 'one-time-code',
+          pattern: '[0-9]{6,8}',
+          maxlength: '8',
+        })
+      : null;
+  const reason = h('input', {
+    id: 'deny-reason',
+    name: 'reason',
+    type: 'text',
+    autocomplete: 'off',
+    maxlength: '4000',
+    // Enter in the reason field means Deny, never the form's Approve.
+    onkeydown: (event) => {
+      if (event.key !== 'Enter') return;
+      event.preventDefault();
+      denyButton.click();
+    },
+  });
+  const approveButton = canApprove ? h('button', { type: 'submit', class: 'primary approve' }, 'Approve') : null;
+  const denyButton = h('button', { type: 'button', class: 'danger deny' }, 'Deny');
+
+  const show = (error) => {
+    message.hidden = false;
+    fill(
+      message,
+      h('strong', {}, 'Refused: '),
+      error instanceof ApiError ? error.message : String(error),
+      error instanceof ApiError ? h('code', { class: 'code' }, error.code) : null,
+    );
+  };
+  const setBusy = (value) => {
+    busy = value;
+    if (approveButton) approveButton.disabled = value;
+    denyButton.disabled = value;
+  };
+
+  const form = h(
+    'form',
+    {
+      class: 'panel decide',
+      autocomplete: 'off',
+      onsubmit: async (event) => {
+        event.preventDefault();
+        if (busy || !canApprove) return;
+        const body = { patchHash: card.patchHash };
+        if (confirm) body.confirm = confirm.value;
+        if (totp?.value.trim()) body.totp = totp.value.trim();
+        setBusy(true);
+        try {
+          const result = await call('POST', `v1/proposals/${encodeURIComponent(card.id)}/approve`, body);
+          const notice =
+            result.status === 'applied'
+              ? `Applied. The document is now ${shortHash(result.hash)}.${result.restartRequired ? ' Restart the gateway for it to take effect.' : ''}`
+              : `Approved. The agent may apply it until ${formatTime(result.grant?.expiresAt)}.`;
+          settled(card.id, result.proposal?.status ?? result.status);
+          if (token === renderToken) await renderProposal(card.id, { notice });
+          setBusy(false);
+        } catch (error) {
+          setBusy(false);
+          if (totp) totp.value = '';
+          show(error);
+        }
+      },
+    },
+    h('h2', {}, card.status === 'approved' ? 'Approved; waiting for the agent' : 'Your decision'),
+    card.approval.surfaces?.length
+      ? h(
+          'p',
+          { class: 'muted small' },
+          `A ${card.tier} change can be approved from: ${card.approval.surfaces.join(', ')}.`,
+        )
+      : null,
+    confirm
+      ? h(
+          'div',
+          { class: 'field' },
+          h(
+            'label',
+            { for: 'confirm' },
+            'Type ',
+            h('code', { class: 'phrase' }, card.approval.confirmPhrase),
+            ' to confirm',
+          ),
+          confirm,
+        )
+      : null,
+    totp
+      ? h(
+          'div',
+          { class: 'field' },
+          h('label', { for: 'totp' }, 'Authenticator code'),
+          totp,
+          h(
+            'span',
+            { class: 'hint muted small' },
+            'Leave empty if you approved a change of this tier within your cooldown.',
+          ),
+        )
+      : null,
+    h('div', { class: 'field' }, h('label', { for: 'deny-reason' }, 'Reason for denying (optional)'), reason),
+    h('div', { class: 'actions' }, approveButton, denyButton),
+    message,
+  );
+
+  denyButton.addEventListener('click', async () => {
+    if (busy) return;
+    setBusy(true);
+    try {
+      const text = reason.value.trim();
+      const result = await call(
+        'POST',
+        `v1/proposals/${encodeURIComponent(card.id)}/deny`,
+        text ? { reason: text } : {},
+      );
+      settled(card.id, result.proposal?.status ?? 'denied');
+      if (token === renderToken) await renderProposal(card.id, { notice: 'Denied. Nothing was changed.' });
+      setBusy(false);
+    } catch (error) {
+      setBusy(false);
+      show(error);
+    }
+  });
+  return form;
+}
+
+function details(card) {
+  return h(
+    'details',
+    { class: 'panel more' },
+    h('summary', {}, 'Hashes and RFC 6902 operations'),
+    h(
+      'table',
+      { class: 'fields' },
+      h(
+        'tbody',
+        {},
+        [
+          ['Proposal', card.id],
+          ['Base hash', card.baseHash],
+          ['Patch hash', card.patchHash],
+          ['Target hash', card.targetHash],
+        ].map(([label, value]) => h('tr', {}, h('th', {}, label), h('td', {}, h('code', { class: 'wrap' }, value)))),
+      ),
+    ),
+    h('pre', { class: 'operations' }, card.operations.map((operation) => JSON.stringify(operation)).join('\n')),
+  );
+}
+
+async function auditTrail(id, token) {
+  const container = h(
+    'section',
+    { class: 'panel' },
+    h('h2', {}, 'Audit trail'),
+    h('p', { class: 'muted' }, 'Loading…'),
+  );
+  call('GET', `v1/audit?proposalId=${encodeURIComponent(id)}&limit=100`)
+    .then(({ events }) => {
+      if (token !== renderToken) return;
+      fill(container, h('h2', {}, 'Audit trail'), auditTable(events, false));
+    })
+    .catch((error) => {
+      if (token === renderToken) fill(container, h('h2', {}, 'Audit trail'), failure(error));
+    });
+  return container;
+}
+
+async function renderProposal(id, { notice } = {}) {
+  const token = renderToken;
+  let card;
+  try {
+    card = await call('GET', `v1/proposals/${encodeURIComponent(id)}`);
+  } catch (error) {
+    if (token === renderToken) fill(view, h('a', { class: 'back', href: '#/pending' }, '← Pending'), failure(error));
+    return;
+  }
+  if (token !== renderToken) return;
+  shown = { kind: 'proposal', id: card.id, status: card.status };
+  const changes = [...card.changes].sort((a, b) => tierOrder[b.tier] - tierOrder[a.tier]);
+  fill(
+    view,
+    h(
+      'a',
+      { class: 'back', href: card.status === 'pending' ? '#/pending' : '#/history?status=all' },
+      card.status === 'pending' ? '← Pending' : '← History',
+    ),
+    notice ? h('p', { class: 'alert ok', role: 'status' }, notice) : null,
+    h(
+      'header',
+      { class: `card-head tier-edge-${card.tier}` },
+      h(
+        'div',
+        { class: 'card-title' },
+        tierBadge(card.tier),
+        statusBadge(card.status),
+        h('h1', {}, `${card.changes.length} change${card.changes.length === 1 ? '' : 's'} to ${card.target}`),
+        h('span', { class: 'spacer' }),
+        card.status === 'pending' ? expiryLabel(card) : null,
+      ),
+      h(
+        'dl',
+        { class: 'meta' },
+        h('dt', {}, 'Requested by'),
+        h('dd', {}, actorText(card.requestedBy)),
+        h('dt', {}, 'Created'),
+        h('dd', {}, formatTime(card.createdAt)),
+        h('dt', {}, 'Reason'),
+        h('dd', {}, card.reason ?? h('span', { class: 'muted' }, 'none given')),
+        h('dt', {}, 'Proposal'),
+        h('dd', {}, h('code', {}, card.id)),
+      ),
+      card.restartRequired
+        ? h('p', { class: 'alert warn' }, 'Restart required: the gateway must restart for this change to take effect.')
+        : null,
+    ),
+    risks(card),
+    h(
+      'section',
+      { class: 'panel' },
+      h('h2', {}, 'The exact change'),
+      h('ol', { class: 'changes' }, changes.map(diffRow)),
+    ),
+    mcpReview(card),
+    decisionForm(card, token),
+    resolutionPanel(card),
+    details(card),
+    await auditTrail(card.id, token),
+  );
+}
+
+// ---------------------------------------------------------------- history and audit
+
+function historyRow(card) {
+  return h(
+    'tr',
+    {},
+    h('td', {}, h('a', { href: `#/proposal/${encodeURIComponent(card.id)}` }, shortId(card.id))),
+    h('td', {}, formatTime(card.createdAt)),
+    h('td', {}, statusBadge(card.status)),
+    h('td', {}, tierBadge(card.tier)),
+    h(
+      'td',
+      {},
+      card.changes.slice(0, 3).map((change) => h('code', { class: 'path chip' }, change.path)),
+      card.changes.length > 3 ? ` +${card.changes.length - 3}` : '',
+    ),
+    h('td', {}, actorText(card.requestedBy)),
+    h(
+      'td',
+      {},
+      card.resolution
+        ? `${actorText(card.resolution.by)}${card.resolution.stepUp ? ` · ${card.resolution.stepUp}` : ''}`
+        : '',
+    ),
+  );
+}
+
+async function renderHistory(status) {
+  const token = renderToken;
+  shown = { kind: 'history' };
+  loading('History');
+  let proposals;
+  try {
+    const query = status === 'all' ? '' : `&status=${encodeURIComponent(status)}`;
+    ({ proposals } = await call('GET', `v1/proposals?limit=200${query}`));
+  } catch (error) {
+    if (token === renderToken) fill(view, h('h1', {}, 'History'), failure(error));
+    return;
+  }
+  if (token !== renderToken) return;
+  const select = h(
+    'select',
+    {
+      id: 'history-status',
+      name: 'status',
+      onchange: (event) => {
+        location.hash = `#/history?status=${encodeURIComponent(event.target.value)}`;
+      },
+    },
+    ['all', ...statuses].map((value) => h('option', { value, selected: value === status }, value)),
+  );
+  fill(
+    view,
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h1', {}, 'History'),
+      h('label', { for: 'history-status', class: 'muted' }, 'Status '),
+      select,
+    ),
+    proposals.length
+      ? h(
+          'table',
+          { class: 'grid' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              ['Proposal', 'Created', 'Status', 'Tier', 'Paths', 'Requested by', 'Decided by'].map((label) =>
+                h('th', {}, label),
+              ),
+            ),
+          ),
+          h('tbody', {}, proposals.map(historyRow)),
+        )
+      : h('p', { class: 'empty' }, `No ${status === 'all' ? '' : `${status} `}proposals.`),
+  );
+}
+
+function auditTable(events, withProposal = true) {
+  if (events.length === 0) return h('p', { class: 'empty' }, 'No events.');
+  const headings = [
+    '#',
+    'Time',
+    'Event',
+    'Actor',
+    'Tier',
+    'Step-up',
+    'Paths',
+    withProposal ? 'Proposal' : null,
+    'Reason',
+  ].filter(Boolean);
+  return h(
+    'table',
+    { class: 'grid audit' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        headings.map((label) => h('th', {}, label)),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      events.map((event) =>
+        h(
+          'tr',
+          {},
+          h('td', {}, String(event.seq)),
+          h('td', {}, formatTime(event.at)),
+          h('td', {}, h('code', {}, event.kind)),
+          h('td', {}, event.actor ? actorText(event.actor) : ''),
+          h('td', {}, event.tier ? tierBadge(event.tier) : ''),
+          h('td', {}, event.stepUp ?? ''),
+          h(
+            'td',
+            {},
+            Array.isArray(event.paths)
+              ? event.paths.slice(0, 4).map((path) => h('code', { class: 'path chip' }, path))
+              : '',
+            Array.isArray(event.paths) && event.paths.length > 4 ? ` +${event.paths.length - 4}` : '',
+          ),
+          withProposal
+            ? h(
+                'td',
+                {},
+                event.proposalId
+                  ? h('a', { href: `#/proposal/${encodeURIComponent(event.proposalId)}` }, shortId(event.proposalId))
+                  : '',
+              )
+            : null,
+          h('td', { class: 'small' }, event.reason ?? ''),
+        ),
+      ),
+    ),
+  );
+}
+
+async function renderAudit() {
+  const token = renderToken;
+  shown = { kind: 'audit' };
+  loading('Audit log');
+  const pageSize = 200;
+  const verdict = h('span', { class: 'muted', role: 'status' });
+  const body = h('div', {});
+  const more = h('button', { type: 'button', class: 'quiet', hidden: true }, 'Load more');
+  let after = 0;
+  const load = async () => {
+    more.disabled = true;
+    try {
+      const { events } = await call('GET', `v1/audit?after=${after}&limit=${pageSize}`);
+      if (token !== renderToken) return;
+      if (events.length) after = events[events.length - 1].seq;
+      if (after === 0 || events.length) body.append(auditTable(events));
+      more.hidden = events.length < pageSize;
+    } catch (error) {
+      body.append(failure(error));
+    } finally {
+      more.disabled = false;
+    }
+  };
+  more.addEventListener('click', load);
+  const verify = h(
+    'button',
+    {
+      type: 'button',
+      class: 'quiet',
+      onclick: async () => {
+        verdict.textContent = 'Verifying…';
+        try {
+          const result = await call('GET', 'v1/audit/verify');
+          verdict.className = result.ok ? 'ok-text' : 'error-text';
+          verdict.textContent = result.ok
+            ? `Chain intact: ${result.count} events.`
+            : `Chain broken at event ${result.brokenAt}${result.reason ? `: ${result.reason}` : ''}.`;
+        } catch (error) {
+          verdict.className = 'error-text';
+          verdict.textContent = `${error.message} (${error.code})`;
+        }
+      },
+    },
+    'Verify chain',
+  );
+  fill(
+    view,
+    h(
+      'div',
+      { class: 'view-head' },
+      h('h1', {}, 'Audit log'),
+      h('span', { class: 'muted' }, 'oldest first'),
+      h('span', { class: 'spacer' }),
+      verify,
+      verdict,
+    ),
+    body,
+    more,
+  );
+  await load();
+}
+
+// ---------------------------------------------------------------- live updates
+
+function setLive(state) {
+  const badge = $('live');
+  badge.textContent = state;
+  badge.className = `live live-${state}`;
+}
+
+function stopLive() {
+  live?.abort();
+  live = null;
+  setLive('offline');
+}
+
+function startLive() {
+  stopLive();
+  const controller = new AbortController();
+  live = controller;
+  let delay = 1000;
+  (async () => {
+    while (!controller.signal.aborted && session.token) {
+      try {
+        await streamEvents(onEvent, {
+          signal: controller.signal,
+          onOpen: () => {
+            delay = 1000;
+            setLive('live');
+          },
+        });
+      } catch (error) {
+        if (controller.signal.aborted) return;
+        if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+          session.forget();
+          showLogin('Your token is no longer accepted; sign in again.');
+          return;
+        }
+      }
+      if (controller.signal.aborted) return;
+      setLive('reconnecting');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, 15_000);
+    }
+  })();
+}
+
+function onEvent(name, data) {
+  const card = name === 'change.applied' ? data?.proposal : data;
+  refreshPendingCount();
+  if (busy) return;
+  if (shown?.kind === 'pending') {
+    renderPending();
+  } else if (shown?.kind === 'proposal' && card?.id === shown.id && card.status !== shown.status) {
+    renderProposal(shown.id, {
+      notice: `This proposal is now ${card.status}${card.resolution?.by ? ` (${actorText(card.resolution.by)})` : ''}.`,
+    });
+  }
+}
+
+// Expiry countdowns tick once a second wherever they are shown.
+setInterval(() => {
+  for (const element of document.querySelectorAll('[data-expires]')) {
+    element.textContent = expiryText(element.dataset.expires);
+    element.classList.toggle('soon', Date.parse(element.dataset.expires) - Date.now() < 120_000);
+  }
+}, 1000);
+
+// ---------------------------------------------------------------- start
+
+if (session.token) {
+  checkOwner(session.token).then(enterApp, (error) => {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) session.forget();
+    showLogin(loginMessage(error));
+  });
+} else {
+  showLogin(null);
+}

@@ -1,0 +1,366 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, dirname, resolve } from 'node:path';
+import { type Actor, type Card, resolution } from '../core/card.js';
+import { fail } from '../core/errors.js';
+import type { JsonObject } from '../core/json.js';
+import {
+  buildReview,
+  changedServers,
+  isLoopbackUrl,
+  type McpReview,
+  type McpWarning,
+  pinDifference,
+  probeRequest,
+  type ServerEntry,
+  type SmokeTool,
+  scrubSecrets,
+  secretValuesOf,
+  serverEntryIn,
+} from '../core/mcp-review.js';
+import { classifyTools } from '../core/mcp-tools.js';
+import type { SmokeTestRequest } from '../core/requests.js';
+import { probeServer } from '../mcp/probe.js';
+import { DEFAULT_TIMEOUT_MS, listHttpTools, listStdioTools, type ToolListing } from '../mcp/smoke-test.js';
+import type { ProposalRecord } from '../store/proposals.js';
+import type { Credential } from '../store/tokens.js';
+import { appendAudit, withAudit } from './audit.js';
+import type { Service, TargetRuntime } from './context.js';
+import { resolveTarget } from './document.js';
+import { expireOverdue } from './lifecycle.js';
+
+/**
+ * SPEC §7 use cases: the review attached at proposal time, the pin checked at apply time, and
+ * the owner's smoke test. Files are read with the service's own environment (`process.env`),
+ * which is what the review promises: "as this machine sees it now".
+ */
+
+/** Reviews of every server under `mcp.servers` that the change adds, changes or removes. */
+export function reviewMcpServers(base: JsonObject, target: JsonObject, env = process.env): McpReview[] {
+  const changes = changedServers(base, target);
+  if (changes.length === 0) return [];
+  const reviews = changes.map((change) => {
+    const request = probeRequest(change.entry);
+    return buildReview(change, request ? probeServer(request, env) : null);
+  });
+  // The review never copies a value, but a value can also appear where it was not expected
+  // (an argument, a path); the card must not show it there either.
+  const entries = changes.flatMap((change) => [
+    change.entry,
+    ...[serverEntryIn(base, change.server), serverEntryIn(target, change.server)].filter(
+      (entry): entry is ServerEntry => entry !== null,
+    ),
+  ]);
+  return scrubSecrets(reviews, secretValuesOf(entries));
+}
+
+/** The first reviewed server whose program is no longer the one the owner saw, and how. */
+export function executableDrift(
+  card: Card,
+  targetDocument: string,
+  env = process.env,
+): { server: string; reason: string } | null {
+  const pinned = card.review.mcp.filter((review) => review.action !== 'remove' && review.transport === 'stdio');
+  if (pinned.length === 0) return null;
+  const document = JSON.parse(targetDocument) as JsonObject;
+  for (const review of pinned) {
+    const entry = serverEntryIn(document, review.server);
+    const request = entry ? probeRequest(entry) : null;
+    const reason = pinDifference(review, request ? probeServer(request, env) : null);
+    if (reason) return { server: review.server, reason };
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Smoke test
+
+export type SmokeTestResult = { server: string; tools: SmokeTool[]; warnings: McpWarning[] };
+
+/** Spawning programs is not free; a burst of clicks must not start a burst of servers. */
+const MAX_CONCURRENT = 2;
+const running = new WeakMap<Service, number>();
+
+const referencePattern = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** `${VAR}` references filled in from the service's environment (unset → empty), as OpenClaw does at start. */
+function resolveReferences(value: string | null, env: NodeJS.ProcessEnv): string {
+  return (value ?? '').replace(referencePattern, (_, name: string) => env[name] ?? '');
+}
+
+function declared(
+  values: ReadonlyArray<{ name: string; value: string | null }>,
+  env: NodeJS.ProcessEnv,
+): Record<string, string> {
+  return Object.fromEntries(values.map(({ name, value }) => [name, resolveReferences(value, env)]));
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A PATH with the usual system directories, Node's own (so `#!/usr/bin/env node` works) and the
+ * program's directory (so a node_modules/.bin shim finds its siblings), and nothing else of ours.
+ */
+function minimalPath(program: string): string {
+  const dirs = [dirname(program), dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'];
+  return [...new Set(dirs)].join(delimiter);
+}
+
+function pickReview(card: Card, server: string | undefined): { review: McpReview; index: number } {
+  const reviews = card.review.mcp;
+  if (reviews.length === 0)
+    fail('not_found', 'This proposal adds or changes no MCP server, so there is nothing to test.');
+  const index =
+    server === undefined
+      ? Math.max(
+          0,
+          reviews.findIndex((review) => review.action !== 'remove'),
+        )
+      : reviews.findIndex((review) => review.server === server);
+  const review = reviews[index];
+  if (!review) {
+    fail('not_found', `This proposal reviews no MCP server named "${server}".`, {
+      servers: reviews.map((entry) => entry.server),
+    });
+  }
+  if (review.action === 'remove') {
+    fail('invalid_request', `The proposal removes "${review.server}"; a server that is going away is not started.`);
+  }
+  return { review, index };
+}
+
+function listingWarnings(listing: ToolListing): McpWarning[] {
+  const warnings: McpWarning[] = [];
+  if (listing.error) {
+    const tail = listing.stderr.trim().split('\n').slice(-5).join(' | ').slice(-600);
+    warnings.push({ code: 'smoke_test_failed', message: `${listing.error}${tail ? ` Its last output: ${tail}` : ''}` });
+  }
+  if (listing.truncated) {
+    warnings.push({
+      code: 'tools_truncated',
+      message: 'The server lists more tools than the smoke test reads; only the first ones are shown.',
+    });
+  }
+  return warnings;
+}
+
+/**
+ * `POST /v1/proposals/:id/smoke-test` (SPEC §7): owner only, never automatic. Starts the
+ * reviewed server exactly as the proposal would register it, but with the environment cut down
+ * to what the entry declares plus a minimal PATH and a throw-away HOME, lists its tools, and
+ * keeps the result on the card and in the audit log (tool names and flags only).
+ */
+export async function smokeTest(
+  service: Service,
+  caller: Credential,
+  id: string,
+  request: SmokeTestRequest,
+  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<SmokeTestResult> {
+  if (caller.role !== 'owner') fail('forbidden', 'Only an owner can start an MCP server for a smoke test.');
+  expireOverdue(service);
+  const record = service.proposals.get(id);
+  if (!record) fail('not_found', `There is no proposal ${id}.`);
+  const { card } = record;
+  if (card.status !== 'pending' && card.status !== 'approved') {
+    fail('not_pending', `This proposal is ${card.status}; only an open proposal's servers are tested.`, {
+      status: card.status,
+    });
+  }
+  const target = resolveTarget(service, card.target);
+  const { review } = pickReview(card, request.server);
+  const env = options.env ?? process.env;
+  const entry = serverEntryIn(JSON.parse(record.targetDocument) as JsonObject, review.server);
+  if (!entry) fail('not_found', `The proposed document has no MCP server "${review.server}".`);
+
+  const secrets = secretValuesOf([
+    entry,
+    { ...entry, env: Object.entries(declared(entry.env, env)).map(([name, value]) => ({ name, value })) },
+    { ...entry, headers: Object.entries(declared(entry.headers, env)).map(([name, value]) => ({ name, value })) },
+  ]);
+
+  if (entry.transport !== 'stdio' && entry.url === null) {
+    fail('invalid_request', `MCP server "${review.server}" has no URL to connect to.`);
+  }
+  if (entry.transport !== 'stdio' && entry.url !== null && !isLoopbackUrl(entry.url) && request.allowRemote !== true) {
+    return {
+      server: review.server,
+      tools: [],
+      warnings: [
+        {
+          code: 'remote_not_probed',
+          message: `${review.url} is not on this machine, so the smoke test did not contact it: connecting sends the declared headers to that host. Send { "allowRemote": true } to opt in.`,
+        },
+      ],
+    };
+  }
+
+  // The program the owner would approve must be the one that runs: check the pin first.
+  if (entry.transport === 'stdio') {
+    const drift = executableDrift({ ...card, review: { mcp: [review] } }, record.targetDocument, env);
+    if (drift) refuseExecutableChanged(service, target, record, drift);
+  }
+
+  const active = running.get(service) ?? 0;
+  if (active >= MAX_CONCURRENT)
+    fail('rate_limited', 'Other smoke tests are still running; try again in a few seconds.');
+  running.set(service, active + 1);
+  let listing: ToolListing;
+  try {
+    listing = await runListing(entry, env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  } finally {
+    running.set(service, (running.get(service) ?? 1) - 1);
+  }
+
+  const classified = classifyTools(listing.tools);
+  const result = scrubSecrets(
+    { server: review.server, tools: classified.tools, warnings: [...listingWarnings(listing), ...classified.warnings] },
+    secrets,
+  );
+  recordSmokeTest(service, caller, target, id, result);
+  return result;
+}
+
+async function runListing(entry: ServerEntry, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ToolListing> {
+  if (entry.transport !== 'stdio') {
+    return listHttpTools({
+      url: entry.url as string,
+      transport: entry.transport,
+      headers: declared(entry.headers, env),
+      timeoutMs,
+    });
+  }
+  const request = probeRequest(entry);
+  const program = request ? probeServer(request, env).executable.path : null;
+  if (program === null || entry.command === null) {
+    return {
+      tools: [],
+      truncated: false,
+      error: `"${entry.command}" was not found, so there is nothing to start.`,
+      stderr: '',
+    };
+  }
+  const home = mkdtempSync(resolve(tmpdir(), 'countersign-smoke-'));
+  try {
+    const cwd = entry.cwd !== null && isDirectory(resolve(entry.cwd)) ? resolve(entry.cwd) : home;
+    return await listStdioTools({
+      command: program,
+      args: entry.args,
+      cwd,
+      // Declared variables win, as they would when OpenClaw starts the server.
+      env: { PATH: minimalPath(program), HOME: home, TERM: 'dumb', ...declared(entry.env, env) },
+      timeoutMs,
+    });
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
+}
+
+function recordSmokeTest(
+  service: Service,
+  caller: Credential,
+  target: TargetRuntime,
+  id: string,
+  result: SmokeTestResult,
+): void {
+  const actor: Actor = {
+    role: caller.role,
+    name: caller.name,
+    agentId: caller.agentId,
+    sessionKey: null,
+    surface: caller.surface,
+  };
+  withAudit(service, () => {
+    // Re-read inside the transaction: the proposal may have been decided while the server ran.
+    const current = service.proposals.get(id);
+    if (!current) return;
+    const card: Card = {
+      ...current.card,
+      review: {
+        mcp: current.card.review.mcp.map((review) =>
+          review.server === result.server && review.action !== 'remove'
+            ? {
+                ...review,
+                smokeTest: {
+                  at: service.now().toISOString(),
+                  by: caller.name,
+                  tools: result.tools,
+                  warnings: result.warnings,
+                },
+              }
+            : review,
+        ),
+      },
+    };
+    service.proposals.updateCard(card, service.now());
+    appendAudit(service, {
+      kind: 'mcp.smoke_test',
+      target: target.name,
+      actor,
+      proposalId: id,
+      tier: card.tier,
+      policyHash: target.policyHash,
+      baseHash: card.baseHash,
+      targetHash: card.targetHash,
+      patchHash: card.patchHash,
+      paths: card.changes.map((change) => change.path),
+      details: {
+        server: result.server,
+        tools: result.tools.map((tool) => ({
+          name: tool.name,
+          destructive: tool.destructive,
+          readOnly: tool.readOnly,
+        })),
+        warnings: result.warnings.map((warning) => warning.code),
+      },
+    });
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refusal
+
+/**
+ * The program behind a reviewed server is not the one the owner approved: the approval is void,
+ * so the proposal becomes stale (audited) and nothing is written.
+ */
+export function refuseExecutableChanged(
+  service: Service,
+  target: TargetRuntime,
+  record: ProposalRecord,
+  drift: { server: string; reason: string },
+): never {
+  const { card } = record;
+  const why = `The program of MCP server "${drift.server}" changed after review: ${drift.reason}`;
+  withAudit(service, () => {
+    service.proposals.transition(
+      card.id,
+      ['pending', 'approved'],
+      'stale',
+      resolution('stale', service.now(), { reason: why }),
+      service.now(),
+    );
+    appendAudit(service, {
+      kind: 'proposal.stale',
+      target: card.target,
+      proposalId: card.id,
+      tier: card.tier,
+      policyHash: target.policyHash,
+      baseHash: card.baseHash,
+      targetHash: card.targetHash,
+      patchHash: card.patchHash,
+      paths: card.changes.map((change) => change.path),
+      reason: card.reason,
+      details: { executableChanged: drift.server, why },
+    });
+  });
+  const updated = service.proposals.get(card.id);
+  if (updated) service.events.emit('proposal.resolved', updated.card);
+  fail('executable_changed', `${why} Ask for a new proposal and review it again.`, { server: drift.server });
+}
