@@ -122,9 +122,10 @@ export function totpEnroll(options: { data: string; owner: string; json?: boolea
   process.stdout.write(`\nOr enter the secret by hand: ${secret}\n${uri}\n`);
 }
 
-export function totpDisable(options: { data: string; owner: string }): void {
+export function totpDisable(options: { data: string; owner: string; json?: boolean }): void {
   const removed = withService(options.data, (service) => disableTotp(service, options.owner));
   if (!removed) throw new CliError(`Owner "${options.owner}" has no authenticator enrolled.`);
+  if (options.json) return printJson({ owner: options.owner, disabled: true });
   process.stdout.write(
     `TOTP disabled for owner "${options.owner}". Changes that need TOTP can no longer be approved by them.\n`,
   );

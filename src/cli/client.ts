@@ -12,6 +12,27 @@ export class Client {
     this.token = options.token ?? process.env.COUNTERSIGN_TOKEN;
   }
 
+  /** Opens a long-lived GET (the event stream) and yields its body chunks. */
+  async stream(path: string): Promise<AsyncIterable<Uint8Array>> {
+    if (!this.token) throw new CountersignError('unauthorized', 'No token: set COUNTERSIGN_TOKEN (or pass --token).');
+    let response: Response;
+    try {
+      response = await fetch(`${this.url}${path}`, {
+        headers: { authorization: `Bearer ${this.token}`, accept: 'text/event-stream' },
+      });
+    } catch (error) {
+      throw new Error(`Cannot reach countersign at ${this.url}: ${(error as Error).cause ?? (error as Error).message}`);
+    }
+    if (!response.ok || !response.body) {
+      const payload = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      throw new CountersignError(
+        (payload.error?.code ?? 'internal') as ErrorCode,
+        payload.error?.message ?? `HTTP ${response.status}`,
+      );
+    }
+    return response.body as unknown as AsyncIterable<Uint8Array>;
+  }
+
   async request<T>(method: string, path: string, body?: unknown): Promise<T> {
     if (!this.token) {
       throw new CountersignError('unauthorized', 'No token: set COUNTERSIGN_TOKEN (or pass --token).');

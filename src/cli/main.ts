@@ -6,7 +6,7 @@ import { version } from '../version.js';
 import { init, lastGood, tokenCreate, tokenList, tokenRevoke, totpDisable, totpEnroll } from './admin.js';
 import { auditExport, auditHead, auditList, auditVerify } from './audit.js';
 import { CliError, explainRefusal } from './io.js';
-import { approveCommand, denyCommand, pending, rollbackCommand, show } from './owner.js';
+import { approveCommand, denyCommand, pending, rollbackCommand, show, watch } from './owner.js';
 import { explain } from './policy.js';
 import { serve } from './serve.js';
 
@@ -111,6 +111,7 @@ totp
   .description("remove an owner's TOTP secret (TOTP-required approvals then fail closed)")
   .addOption(dataOption())
   .requiredOption('--owner <name>')
+  .addOption(jsonOption())
   .action(run(totpDisable));
 
 program
@@ -140,6 +141,13 @@ program
   .option('-y, --yes', 'do not ask "approve?" for changes without a confirmation phrase')
   .addOption(jsonOption())
   .action(run(approveCommand));
+program
+  .command('watch')
+  .description("follow proposals and applies as they happen (the server's event stream)")
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(run(watch));
 program
   .command('rollback')
   .description('propose the inverse of an applied change; it is classified and approved like any other')

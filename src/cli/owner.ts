@@ -118,3 +118,34 @@ export async function rollbackCommand(id: string, options: OwnerOptions): Promis
       `Rollback proposed as ${result.proposal?.id} (${result.proposal?.tier}); approve it with \`countersign approve ${result.proposal?.id}\`.\n`,
     );
 }
+
+/** Follows the server's event stream (SSE) until interrupted: one line per event, or raw JSON lines with --json. */
+export async function watch(options: OwnerOptions): Promise<void> {
+  const client = new Client(options);
+  const response = await client.stream('/v1/events');
+  const decoder = new TextDecoder();
+  let buffer = '';
+  if (!options.json) process.stdout.write(`Watching ${client.url} — Ctrl-C to stop.\n`);
+  for await (const chunk of response) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end = buffer.indexOf('\n\n');
+    while (end >= 0) {
+      const frame = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      end = buffer.indexOf('\n\n');
+      const event = /^event: (.+)$/m.exec(frame)?.[1];
+      const data = /^data: (.+)$/m.exec(frame)?.[1];
+      if (!event || !data) continue;
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify({ event, data: JSON.parse(data) })}\n`);
+        continue;
+      }
+      const payload = JSON.parse(data) as { proposal?: Card; hash?: string } & Partial<Card>;
+      const card = payload.proposal ?? (payload as Card);
+      const paths = card.changes?.map((change) => change.path).join(', ') ?? '';
+      process.stdout.write(
+        `${new Date().toISOString()}  ${event.padEnd(18)} ${card.id ?? ''}  ${card.tier ?? ''}  ${card.status ?? ''}  ${paths}\n`,
+      );
+    }
+  }
+}

@@ -16,6 +16,7 @@ export const auditKinds = [
   'config.drift',
   'token.created',
   'token.revoked',
+  'reload.ran',
   'totp.enrolled',
   'totp.disabled',
   'mcp.smoke_test',

@@ -115,7 +115,8 @@ export function isLiteralSecret(name: string, value: string): boolean {
 }
 
 /** Headers that carry credentials whatever their value looks like. */
-const secretHeader = /^(authorization|proxy-authorization|cookie|api-?key|x-[a-z0-9-]*(key|token|secret|auth)[a-z0-9-]*)$/i;
+const secretHeader =
+  /^(authorization|proxy-authorization|cookie|api-?key|x-[a-z0-9-]*(key|token|secret|auth)[a-z0-9-]*)$/i;
 
 /** A header value written literally: `Authorization: Bearer abc` is a secret, `Bearer ${TOKEN}` is not. */
 export function isLiteralSecretHeader(name: string, value: string): boolean {

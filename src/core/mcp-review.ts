@@ -454,32 +454,44 @@ export function pinDifference(review: McpReview, facts: ProbeFacts | null): stri
 // Secrets
 
 /**
- * Every env and header value of the given entries, and the literal words inside them, so that
- * anything shown can be checked for them. Tiny values are left out: replacing every "1" in a
- * card would hide more than it protects.
+ * The env and header values of the given entries that are secrets (by name or shape), the words
+ * inside them, and `extra` values (what references resolved to in a smoke test), so anything
+ * shown can be checked for them. Ordinary values (`/opt/acme`, `debug`) are left alone: the review
+ * never copies values, and scrubbing every value would also scrub paths the pin depends on.
  */
-export function secretValuesOf(entries: readonly ServerEntry[]): string[] {
+export function secretValuesOf(entries: readonly ServerEntry[], extra: readonly string[] = []): string[] {
   const values = new Set<string>();
+  const add = (value: string) => {
+    if (value.length >= 4) values.add(value);
+    for (const word of literalPart(value).split(/\s+/)) if (word.length >= 6) values.add(word);
+  };
   for (const entry of entries) {
-    for (const { value } of [...entry.env, ...entry.headers]) {
-      if (value === null) continue;
-      if (value.length >= 4) values.add(value);
-      for (const word of literalPart(value).split(/\s+/)) if (word.length >= 6) values.add(word);
-    }
+    for (const { name, value } of entry.env) if (value !== null && isLiteralSecret(name, value)) add(value);
+    for (const { name, value } of entry.headers) if (value !== null && isLiteralSecretHeader(name, value)) add(value);
   }
+  for (const value of extra) if (value.length >= 6) values.add(value);
   return [...values].sort((a, b) => b.length - a.length);
 }
 
-/** `value` with every occurrence of a secret replaced by the placeholder, in every string inside it. */
-export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
+/**
+ * `value` with every occurrence of a secret replaced by the placeholder, in every string inside
+ * it except under the `keep` keys: the pin's facts (`resolvedPath`, `sha256`) are read from the
+ * disk, and altering them would make a proposal impossible to apply.
+ */
+export function scrubSecrets<T>(value: T, secrets: readonly string[], keep: readonly string[] = []): T {
   if (secrets.length === 0) return value;
   const scrub = (item: unknown): unknown => {
     if (typeof item === 'string') return secrets.reduce((text, secret) => text.split(secret).join(REDACTED), item);
     if (Array.isArray(item)) return item.map(scrub);
     if (item !== null && typeof item === 'object') {
-      return Object.fromEntries(Object.entries(item).map(([key, inner]) => [key, scrub(inner)]));
+      return Object.fromEntries(
+        Object.entries(item).map(([key, inner]) => [key, keep.includes(key) ? inner : scrub(inner)]),
+      );
     }
     return item;
   };
   return scrub(value) as T;
 }
+
+/** Fields of a review that are facts about files and must reach the pin check unchanged. */
+export const PIN_FIELDS = ['resolvedPath', 'sha256'] as const;

@@ -7,7 +7,7 @@ import type { Operation } from './operations.js';
 import { applyPatchForm, type PatchForm } from './patch.js';
 import { formatPath } from './path.js';
 import { type CompiledPolicy, classify, higherTier, type Tier } from './policy.js';
-import { findHiddenString, hiddenStrings, REDACTED, redactValue, restoreRedacted } from './redact.js';
+import { findHiddenString, hiddenStringsAmong, REDACTED, redactValue, restoreRedacted, stringsIn } from './redact.js';
 
 /** Everything the decision needs, computed without I/O from the current document and a patch. */
 export type Plan = {
@@ -36,7 +36,10 @@ export function planChange(policy: CompiledPolicy, base: JsonObject, baseHash: s
   // `copy`/`move` out of a token, renaming the id an `[id=…]` redact pattern names, or making
   // an id-keyed list plain. The card, the audit and GET /v1/config would then show it, so any
   // change that would show a string the base keeps only at redacted paths is refused.
-  const hidden = hiddenStrings(redact, base);
+  // Only strings the change writes can expose anything, so only those are looked for in the base.
+  const written = new Set<string>();
+  for (const leaf of diff.leaves) if (leaf.after !== undefined) stringsIn(leaf.after, written);
+  const hidden = hiddenStringsAmong(redact, base, written);
   for (const leaf of diff.leaves) {
     const exposed = leaf.after === undefined ? null : findHiddenString(redact, leaf.after, leaf.path, hidden);
     if (exposed) {

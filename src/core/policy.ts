@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { innerLeaves, type Leaf } from './diff.js';
 import { includesJson, type Json } from './json.js';
-import { compilePattern, matchesPattern, type Pattern } from './pattern.js';
+import { compilePattern, compilePatternSet, type Pattern, type PatternSet } from './pattern.js';
 
 export const tiers = ['allowlisted', 'protected', 'dangerous', 'blocked'] as const;
 export const TierSchema = z.enum(tiers);
@@ -125,10 +125,41 @@ function whenHolds(rule: Rule, leaf: Leaf): boolean {
   return true;
 }
 
+/** Every rule's patterns in one set, each pattern remembering its rule, built once per rule list. */
+type RuleIndex = { set: PatternSet; ruleOf: number[]; length: number };
+const ruleIndexes = new WeakMap<readonly CompiledRule[], RuleIndex>();
+
+function ruleIndex(rules: readonly CompiledRule[]): RuleIndex {
+  const known = ruleIndexes.get(rules);
+  if (known && known.length === rules.length) return known;
+  const patterns: Pattern[] = [];
+  const ruleOf: number[] = [];
+  rules.forEach((rule, index) => {
+    for (const pattern of rule.patterns) {
+      patterns.push(pattern);
+      ruleOf.push(index);
+    }
+  });
+  const built = { set: compilePatternSet(patterns), ruleOf, length: rules.length };
+  ruleIndexes.set(rules, built);
+  return built;
+}
+
+/** The rules whose patterns match the leaf and whose `when` holds, in policy order. */
 export function rulesMatching(policy: CompiledPolicy, leaf: Leaf): CompiledRule[] {
-  return policy.compiledRules.filter(
-    (rule) => rule.patterns.some((pattern) => matchesPattern(pattern, leaf.path)) && whenHolds(rule, leaf),
-  );
+  const rules = policy.compiledRules;
+  const { set, ruleOf } = ruleIndex(rules);
+  const matching: CompiledRule[] = [];
+  let last = -1;
+  // Pattern indices come back ascending, and a rule's patterns are contiguous: rules come out in order, once.
+  for (const patternIndex of set.matching(leaf.path)) {
+    const index = ruleOf[patternIndex] as number;
+    if (index === last) continue;
+    last = index;
+    const rule = rules[index] as CompiledRule;
+    if (whenHolds(rule, leaf)) matching.push(rule);
+  }
+  return matching;
 }
 
 const defaultExplain = 'No rule names this path, so the policy default applies.';

@@ -1,13 +1,13 @@
 import { fail } from './errors.js';
 import { isIdKeyed, isObject, type Json, type JsonObject } from './json.js';
-import { child, element, formatPath, type Path } from './path.js';
-import { matchesPattern, type Pattern } from './pattern.js';
+import { child, element, formatPath, type Path, type Segment } from './path.js';
+import { type Pattern, patternSetOf } from './pattern.js';
 
 /** What a secret looks like everywhere outside the document: cards, config reads, logs, audit. */
 export const REDACTED = '[redacted]';
 
 export function isRedactedPath(patterns: readonly Pattern[], path: Path): boolean {
-  return patterns.some((pattern) => matchesPattern(pattern, path));
+  return patterns.length > 0 && patternSetOf(patterns).some(path);
 }
 
 function forEachChild(value: Json, path: Path, visit: (item: Json, at: Path, key: string | number) => void): void {
@@ -114,6 +114,83 @@ export function hiddenStrings(patterns: readonly Pattern[], document: JsonObject
   if (patterns.length === 0) return hidden;
   const shown = new Set<string>(['', REDACTED]);
   sortStrings(patterns, document, [], hidden, shown);
+  for (const text of shown) hidden.delete(text);
+  return hidden;
+}
+
+/** Every string anywhere inside `value`, wherever it sits. */
+export function stringsIn(value: Json, into = new Set<string>()): Set<string> {
+  if (typeof value === 'string') into.add(value);
+  else if (Array.isArray(value)) for (const item of value) stringsIn(item, into);
+  else if (isObject(value)) for (const key in value) stringsIn(value[key] as Json, into);
+  return into;
+}
+
+/** A path built only when needed: a parent link and the path's last segment. */
+type Trail = { up: Trail | null; segment: Segment } | null;
+
+function trailPath(trail: Trail): Segment[] {
+  const path: Segment[] = [];
+  for (let at = trail; at !== null; at = at.up) path.push(at.segment);
+  return path.reverse();
+}
+
+/** `element(path, selector)` on a trail: an element of the array at a plain key takes that key. */
+function elementTrail(trail: Trail, selector: { id: string } | { index: number }): Trail {
+  const last = trail?.segment;
+  if (trail === null || last === undefined || last.id !== undefined || last.index !== undefined) {
+    return { up: trail, segment: { key: '', ...selector } };
+  }
+  return { up: trail.up, segment: { key: last.key, ...selector } };
+}
+
+/**
+ * `hiddenStrings(patterns, document)` restricted to `candidates`, without matching every path of
+ * the document against the patterns: only the places where a candidate occurs are judged. A
+ * string occurrence is hidden when its path or one of its ancestors' is redacted (the walk of
+ * `hiddenStrings` stops at the first redacted ancestor and hides everything below), shown
+ * otherwise; a string is hidden when it is never shown.
+ */
+export function hiddenStringsAmong(
+  patterns: readonly Pattern[],
+  document: JsonObject,
+  candidates: ReadonlySet<string>,
+): Set<string> {
+  const hidden = new Set<string>();
+  if (patterns.length === 0 || candidates.size === 0) return hidden;
+  const shown = new Set<string>(['', REDACTED]);
+  const judge = (text: string, trail: Trail): void => {
+    if (shown.has(text)) return;
+    const path = trailPath(trail);
+    for (let length = 0; length <= path.length; length++) {
+      if (isRedactedPath(patterns, length === path.length ? path : path.slice(0, length))) {
+        hidden.add(text);
+        return;
+      }
+    }
+    shown.add(text);
+  };
+  const walk = (value: Json, trail: Trail): void => {
+    if (typeof value === 'string') {
+      if (candidates.has(value)) judge(value, trail);
+    } else if (Array.isArray(value)) {
+      const byId = isIdKeyed(value);
+      value.forEach((item, index) => {
+        if (typeof item === 'object' && item !== null) {
+          walk(item, elementTrail(trail, byId ? { id: (item as JsonObject).id as string } : { index }));
+        } else if (typeof item === 'string' && candidates.has(item)) {
+          judge(item, elementTrail(trail, { index }));
+        }
+      });
+    } else if (isObject(value)) {
+      for (const key of Object.keys(value)) {
+        const item = value[key] as Json;
+        if (typeof item === 'object' && item !== null) walk(item, { up: trail, segment: { key } });
+        else if (typeof item === 'string' && candidates.has(item)) judge(item, { up: trail, segment: { key } });
+      }
+    }
+  };
+  walk(document, null);
   for (const text of shown) hidden.delete(text);
   return hidden;
 }

@@ -1,12 +1,27 @@
 import { z } from 'zod';
 
 /** `DATA/countersign.json`: what an installation manages and how. Relative paths are relative to the data directory. */
+/**
+ * A command run after an apply, e.g. to restart the gateway: an argv array (never a shell
+ * string), a timeout, and the only environment variables it may see.
+ */
+export const ReloadHookSchema = z
+  .object({
+    command: z.array(z.string().min(1)).min(1),
+    when: z.enum(['restart', 'always']).default('restart'),
+    timeoutSeconds: z.number().int().min(1).max(600).default(30),
+    env: z.array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/)).default(['PATH', 'HOME']),
+  })
+  .strict();
+export type ReloadHook = z.infer<typeof ReloadHookSchema>;
+
 export const TargetSettingsSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "-" and "_"'),
     path: z.string().min(1),
     policy: z.string().min(1),
     schema: z.string().min(1).nullable().default(null),
+    reload: ReloadHookSchema.nullable().default(null),
   })
   .strict();
 export type TargetSettings = z.infer<typeof TargetSettingsSchema>;

@@ -7,7 +7,7 @@ import type { Card } from '../core/card.js';
 import { documentHash } from '../core/hash.js';
 import { type CompiledPolicy, compilePolicy, PolicyError } from '../core/policy.js';
 import type { DocumentValidator } from '../core/schema-issues.js';
-import { type Settings, SettingsSchema } from '../core/settings.js';
+import { type ReloadHook, type Settings, SettingsSchema } from '../core/settings.js';
 import { AuditLog } from '../store/audit-log.js';
 import { type Db, openDatabase } from '../store/database.js';
 import { ProposalStore } from '../store/proposals.js';
@@ -23,6 +23,7 @@ export type TargetRuntime = {
   policy: CompiledPolicy;
   policyHash: string;
   validate: DocumentValidator | null;
+  reload: ReloadHook | null;
 };
 
 export type ServiceEvents = {
@@ -102,7 +103,14 @@ export function openService(dataDir: string, options: OpenOptions = {}): Service
         );
       }
     }
-    targets.set(target.name, { name: target.name, path: inData(target.path), policy, policyHash, validate });
+    targets.set(target.name, {
+      name: target.name,
+      path: inData(target.path),
+      policy,
+      policyHash,
+      validate,
+      reload: target.reload,
+    });
   }
   const db = openDatabase(join(root, DATABASE_FILE), { readonly: options.readonlyDatabase ?? false });
   return {

@@ -2,7 +2,7 @@ import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { documentHash } from '../core/hash.js';
-import type { Settings } from '../core/settings.js';
+import { SettingsSchema } from '../core/settings.js';
 import { readDocumentText, writeDocumentAtomic } from '../store/document-file.js';
 import type { Credential, NewCredential } from '../store/tokens.js';
 import { appendAudit, withAudit } from './audit.js';
@@ -34,9 +34,9 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
     mkdirSync(dirname(configPath), { recursive: true });
     writeDocumentAtomic(configPath, `${JSON.stringify(options.demoDocument, null, 2)}\n`);
   }
-  const settings: Settings = {
+  // Only what init decides is spelled out; every other setting takes the schema's default.
+  const settings = SettingsSchema.parse({
     version: 1,
-    server: { host: '127.0.0.1', port: 7070 },
     targets: [
       {
         name: 'openclaw',
@@ -45,10 +45,7 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
         schema: options.schema ? resolve(options.schema) : null,
       },
     ],
-    limits: { bodyBytes: 8 * 1024 * 1024, maxDepth: 64, maxKeys: 1_000_000 },
-    rateLimits: { requestsPerMinute: 1200, proposalsPerMinute: 120, approvalsPerMinute: 30 },
-    webhooks: [],
-  };
+  });
   writeFileSync(join(root, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
   const service = openService(root);
   try {

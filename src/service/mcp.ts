@@ -10,6 +10,7 @@ import {
   isLoopbackUrl,
   type McpReview,
   type McpWarning,
+  PIN_FIELDS,
   pinDifference,
   probeRequest,
   type ServerEntry,
@@ -51,7 +52,7 @@ export function reviewMcpServers(base: JsonObject, target: JsonObject, env = pro
       (entry): entry is ServerEntry => entry !== null,
     ),
   ]);
-  return scrubSecrets(reviews, secretValuesOf(entries));
+  return scrubSecrets(reviews, secretValuesOf(entries), PIN_FIELDS);
 }
 
 /** The first reviewed server whose program is no longer the one the owner saw, and how. */
@@ -93,6 +94,14 @@ function declared(
   env: NodeJS.ProcessEnv,
 ): Record<string, string> {
   return Object.fromEntries(values.map(({ name, value }) => [name, resolveReferences(value, env)]));
+}
+
+/** What the `${VAR}` references of an entry resolve to: secrets the server receives at start. */
+function referencedValues(entry: ServerEntry, env: NodeJS.ProcessEnv): string[] {
+  const values = [...entry.env, ...entry.headers].flatMap(({ value }) =>
+    [...(value ?? '').matchAll(referencePattern)].map((match) => env[match[1] as string] ?? ''),
+  );
+  return values.filter((value) => value !== '');
 }
 
 function isDirectory(path: string): boolean {
@@ -179,11 +188,7 @@ export async function smokeTest(
   const entry = serverEntryIn(JSON.parse(record.targetDocument) as JsonObject, review.server);
   if (!entry) fail('not_found', `The proposed document has no MCP server "${review.server}".`);
 
-  const secrets = secretValuesOf([
-    entry,
-    { ...entry, env: Object.entries(declared(entry.env, env)).map(([name, value]) => ({ name, value })) },
-    { ...entry, headers: Object.entries(declared(entry.headers, env)).map(([name, value]) => ({ name, value })) },
-  ]);
+  const secrets = secretValuesOf([entry], referencedValues(entry, env));
 
   if (entry.transport !== 'stdio' && entry.url === null) {
     fail('invalid_request', `MCP server "${review.server}" has no URL to connect to.`);

@@ -9,6 +9,7 @@ import {
   secretValuesOf,
 } from '../../src/core/mcp-review.js';
 import { classifyTool, nameWords } from '../../src/core/mcp-tools.js';
+import { ref } from './support.js';
 
 const codes = (command: string, args: string[]) => analyzeCommand(command, args).warnings.map((w) => w.code);
 
@@ -197,7 +198,7 @@ describe('secrets in arguments are shown redacted', () => {
   });
 
   it('references, files and plain values stay readable', () => {
-    const args = ['--token=${GITHUB_TOKEN}', '--token-file', '/run/secrets/t', '--root', '/srv', 'tool@1.2.3'];
+    const args = [`--token=${ref('GITHUB_TOKEN')}`, '--token-file', '/run/secrets/t', '--root', '/srv', 'tool@1.2.3'];
     expect(redactArgs(args)).toEqual(args);
   });
 
@@ -211,7 +212,7 @@ describe('env, headers and URLs', () => {
     expect(isLiteralSecret('GITHUB_TOKEN', 'ghp_0123456789abcdefghij')).toBe(true);
     expect(isLiteralSecret('DB_PASSWORD', 'hunter2!')).toBe(true);
     expect(isLiteralSecret('ANYTHING', 'Zx8vQ2mL9pR4tY7wK3nB6cF1')).toBe(true); // high entropy
-    expect(isLiteralSecret('GITHUB_TOKEN', '${GITHUB_TOKEN}')).toBe(false);
+    expect(isLiteralSecret('GITHUB_TOKEN', ref('GITHUB_TOKEN'))).toBe(false);
     expect(isLiteralSecret('MAX_TOKENS', '4096')).toBe(false);
     expect(isLiteralSecret('SSH_KEY_PATH', '/home/me/.ssh/id_ed25519')).toBe(false);
     expect(isLiteralSecret('LOG_LEVEL', 'debug')).toBe(false);
@@ -220,7 +221,7 @@ describe('env, headers and URLs', () => {
   it('env entries are names with reference flags; values never appear', () => {
     const r = review({
       command: '/opt/server',
-      env: { GITHUB_TOKEN: 'ghp_0123456789abcdefghij0123', API_KEY: '${API_KEY}', LOG_LEVEL: 'debug' },
+      env: { GITHUB_TOKEN: 'ghp_0123456789abcdefghij0123', API_KEY: ref('API_KEY'), LOG_LEVEL: 'debug' },
     });
     expect(r.env).toEqual([
       { name: 'GITHUB_TOKEN', reference: false },
@@ -250,11 +251,11 @@ describe('env, headers and URLs', () => {
     expect(r.warnings.map((w) => w.code)).toContain('env_override');
   });
 
-  it('headers: literal credentials are flagged, Bearer ${VAR} is a reference', () => {
+  it('headers: literal credentials are flagged, a Bearer reference is not', () => {
     const r = review({
       url: 'https://mcp.example/mcp',
       transport: 'streamable-http',
-      headers: { Authorization: 'Bearer abcd-1234', 'X-Api-Key': '${KEY}', Accept: 'text/event-stream' },
+      headers: { Authorization: 'Bearer abcd-1234', 'X-Api-Key': ref('KEY'), Accept: 'text/event-stream' },
     });
     expect(r.transport).toBe('streamable-http');
     expect(r.headers).toEqual([
@@ -263,7 +264,7 @@ describe('env, headers and URLs', () => {
       { name: 'Accept', reference: false },
     ]);
     expect(r.warnings.map((w) => w.code)).toEqual(['literal_secret_env']);
-    const ok = review({ url: 'https://mcp.example/mcp', headers: { Authorization: 'Bearer ${TOKEN}' } });
+    const ok = review({ url: 'https://mcp.example/mcp', headers: { Authorization: `Bearer ${ref('TOKEN')}` } });
     expect(ok.headers).toEqual([{ name: 'Authorization', reference: true }]);
     expect(ok.warnings).toEqual([]);
   });
@@ -325,17 +326,21 @@ describe('server entries', () => {
     expect(buildReview(change as never, null)).toMatchObject({ action: 'remove', command: 'bash', warnings: [] });
   });
 
-  it('scrubSecrets replaces any env or header value wherever it shows up', () => {
+  it('scrubSecrets replaces secret env and header values wherever they show up, except in pin fields', () => {
     const entry = parseServerEntry({
       command: 'x',
-      env: { T: 'super-secret-value' },
-      headers: { A: 'Bearer header-secret-value' },
+      env: { API_TOKEN: 'super-secret-value', ROOT: '/opt/acme' },
+      headers: { Authorization: 'Bearer header-secret-value' },
     });
+    const secrets = secretValuesOf([entry], ['resolved-from-env']);
     const scrubbed = scrubSecrets(
-      { a: ['see super-secret-value'], b: 'header-secret-value!' },
-      secretValuesOf([entry]),
+      { a: ['see super-secret-value'], b: 'header-secret-value!', c: 'resolved-from-env', d: '/opt/acme/bin' },
+      secrets,
     );
-    expect(JSON.stringify(scrubbed)).not.toMatch(/super-secret-value|header-secret-value/);
+    expect(scrubbed).toEqual({ a: ['see [redacted]'], b: '[redacted]!', c: '[redacted]', d: '/opt/acme/bin' });
+    expect(scrubSecrets({ sha256: 'super-secret-value' }, secrets, ['sha256'])).toEqual({
+      sha256: 'super-secret-value',
+    });
   });
 });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Card } from '../../src/core/card.js';
 import { tempDir } from '../support/harness.js';
-import { approveCard, executable, mcpInstallation, proposeServers } from './support.js';
+import { approveCard, executable, mcpInstallation, proposeServers, ref } from './support.js';
 
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
@@ -14,7 +14,7 @@ describe('the review is on the card', () => {
     const dir = tempDir();
     const program = executable(join(dir, 'acme-mcp'));
     const card = await proposeServers(h, {
-      acme: { command: program, args: ['--root', dir], env: { ACME_TOKEN: '${ACME_TOKEN}', MODE: 'fast' } },
+      acme: { command: program, args: ['--root', dir], env: { ACME_TOKEN: ref('ACME_TOKEN'), MODE: 'fast' } },
     });
     expect(card.tier).toBe('dangerous');
     expect(card.review.mcp).toEqual([
@@ -186,6 +186,16 @@ describe('pinning: the approval is for these exact bytes', () => {
     expect(response.statusCode).toBe(409);
     expect(response.json().error.code).toBe('executable_changed');
     expect(h.documentText()).toBe(before);
+  });
+
+  it('env values that happen to appear in the program path do not disturb the pin', async () => {
+    const dir = tempDir();
+    const program = executable(join(dir, 'acme-mcp'));
+    const h = await mcpInstallation();
+    // An ordinary value equal to part of the path, and a "secret" that happens to equal a path word.
+    const card = await proposeServers(h, { acme: { command: program, env: { ACME_HOME: dir, ACME_KEY: 'acme-mcp' } } });
+    expect(card.review.mcp[0]).toMatchObject({ resolvedPath: realpathSync(program), sha256: sha(program) });
+    expect((await approveCard(h, card)).statusCode).toBe(200);
   });
 
   it('removing a server pins nothing: it can go even though its program is already gone', async () => {

@@ -13,6 +13,7 @@ import {
   loopbackServer,
   mcpInstallation,
   proposeServers,
+  ref,
 } from './support.js';
 
 /** Alive and not a zombie (a killed child whose parent has not reaped it yet is already gone). */
@@ -176,7 +177,7 @@ describe('the sandbox around a stdio smoke test', () => {
         command: process.execPath,
         args: [script],
         cwd: dir,
-        env: { PID_FILE: pidFile, ACME_TOKEN: '${SMOKE_ACME_TOKEN}', MODE: 'test' },
+        env: { PID_FILE: pidFile, ACME_TOKEN: ref('SMOKE_ACME_TOKEN'), MODE: 'test' },
       },
     });
     expect(card.review.mcp[0]?.script?.path).toBe(script);
@@ -248,7 +249,7 @@ describe('remote servers', () => {
     process.env.SMOKE_HEADER_SECRET = 'header-secret-from-service-env';
     const h = await mcpInstallation();
     const card = await proposeServers(h, {
-      docs: { url, transport: 'streamable-http', headers: { 'X-Api-Key': '${SMOKE_HEADER_SECRET}' } },
+      docs: { url, transport: 'streamable-http', headers: { 'X-Api-Key': ref('SMOKE_HEADER_SECRET') } },
     });
     expect(card.review.mcp[0]).toMatchObject({ transport: 'streamable-http', url, warnings: [], sha256: null });
     const response = await h.request('POST', `/v1/proposals/${card.id}/smoke-test`, h.ownerToken);

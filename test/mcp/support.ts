@@ -8,6 +8,9 @@ import { expect, onTestFinished } from 'vitest';
 import type { Card } from '../../src/core/card.js';
 import { type Harness, type InstallationOptions, installation } from '../support/harness.js';
 
+/** `${NAME}`: a reference OpenClaw fills in from its environment. */
+export const ref = (name: string): string => `\${${name}}`;
+
 /**
  * The shipped policy with TOTP switched off for dangerous changes (MCP servers are dangerous),
  * so tests approve with the typed confirmation alone.

@@ -173,6 +173,23 @@ suite('web approval page in Chromium', () => {
     await expect
       .poll(() => page.locator('.panel', { hasText: 'Audit trail' }).textContent())
       .toContain('proposal.created');
+    // Whatever the MCP review found is on the page: each server, its warnings and its pinned hash.
+    const shownCard = await h.request('GET', `/v1/proposals/${dangerous.id}`, h.ownerToken);
+    const review = shownCard.json().review.mcp as Array<{
+      server: string;
+      sha256?: string | null;
+      warnings?: Array<{ code: string }>;
+    }>;
+    if (review.length > 0) {
+      const panel = await page.locator('section.mcp').textContent();
+      for (const entry of review) {
+        expect(panel).toContain(entry.server);
+        if (entry.sha256) expect(panel).toContain(entry.sha256);
+        for (const warning of entry.warnings ?? []) expect(panel).toContain(warning.code);
+      }
+    } else {
+      expect(await page.locator('section.mcp').count()).toBe(0);
+    }
 
     const confirm = page.locator('input[name="confirm"]');
     const totp = page.locator('input[name="totp"]');

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { fail } from '../../core/errors.js';
+import type { Card } from '../../core/card.js';
 import { renderMarkdown, renderText } from '../../core/render.js';
 import {
   AgentApplyRequestSchema,
@@ -18,10 +18,18 @@ import { applyGrant, approve, deny, withdraw } from '../../service/decide.js';
 import { smokeTest } from '../../service/mcp.js';
 import { propose } from '../../service/propose.js';
 import { getProposal, listProposals, requireOwner } from '../../service/queries.js';
+import { reloadAfterApply } from '../../service/reload.js';
 import { rollback } from '../../service/rollback.js';
 import { callerOf } from '../auth.js';
 
 const tags = ['proposals'];
+
+/** Every response that reports an apply also reports the reload hook it triggered, if any. */
+async function withReload<T extends { status: string; proposal?: Card }>(service: Service, body: T): Promise<T> {
+  if (body.status !== 'applied' || !body.proposal) return body;
+  const reload = await reloadAfterApply(service, body.proposal);
+  return reload ? { ...body, reload } : body;
+}
 
 export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (app, { service }) => {
   app.post(
@@ -35,7 +43,7 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
     },
     async (request, reply) => {
       const outcome = propose(service, callerOf(request), request.body);
-      return reply.status(outcome.httpStatus).send(outcome.body);
+      return reply.status(outcome.httpStatus).send(await withReload(service, outcome.body));
     },
   );
 
@@ -92,12 +100,12 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
     async (request) => {
       const outcome = approve(service, callerOf(request), request.params.id, request.body);
       if (outcome.status === 'approved') return outcome;
-      return {
+      return withReload(service, {
         status: outcome.status,
         hash: outcome.hash,
         restartRequired: outcome.restartRequired,
         proposal: outcome.proposal,
-      };
+      });
     },
   );
 
@@ -142,12 +150,12 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
     },
     async (request) => {
       const applied = applyGrant(service, callerOf(request), request.params.id, request.body);
-      return {
+      return withReload(service, {
         status: 'applied',
         hash: applied.hash,
         restartRequired: applied.restartRequired,
         proposal: applied.proposal,
-      };
+      });
     },
   );
 
@@ -176,7 +184,7 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
     { schema: { summary: 'Propose the inverse of an applied change (owner)', tags, params: ProposalIdSchema } },
     async (request, reply) => {
       const outcome = rollback(service, callerOf(request), request.params.id);
-      return reply.status(outcome.httpStatus).send(outcome.body);
+      return reply.status(outcome.httpStatus).send(await withReload(service, outcome.body));
     },
   );
 };

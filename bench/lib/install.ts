@@ -1,0 +1,49 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { openService, type Service } from '../../src/service/context.js';
+import { initInstallation } from '../../src/service/install.js';
+import type { Credential } from '../../src/store/tokens.js';
+import { documentText } from './fixtures.js';
+
+export type BenchInstallation = {
+  root: string;
+  data: string;
+  configPath: string;
+  ownerToken: string;
+  agentToken: string;
+  remove: () => void;
+};
+
+/** A real installation in a fresh temporary directory: settings, SQLite database, document on disk. */
+export function install(document: object, options: { policy?: string; schema?: string } = {}): BenchInstallation {
+  const root = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
+  const configPath = join(root, 'openclaw.json');
+  writeFileSync(configPath, documentText(document as never), { mode: 0o600 });
+  const data = join(root, 'data');
+  const installed = initInstallation(data, {
+    config: configPath,
+    policy: options.policy,
+    schema: options.schema,
+    demoDocument: {},
+  });
+  return {
+    root,
+    data,
+    configPath,
+    ownerToken: installed.ownerToken,
+    agentToken: installed.agentToken,
+    remove: () => rmSync(root, { recursive: true, force: true }),
+  };
+}
+
+export type OpenInstallation = BenchInstallation & { service: Service; owner: Credential; agent: Credential };
+
+export function open(installation: BenchInstallation): OpenInstallation {
+  const service = openService(installation.data, { logger: pino({ level: 'silent' }) });
+  const owner = service.tokens.authenticate(installation.ownerToken);
+  const agent = service.tokens.authenticate(installation.agentToken);
+  if (!owner || !agent) throw new Error('the installation tokens do not authenticate');
+  return { ...installation, service, owner, agent };
+}
