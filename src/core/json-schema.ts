@@ -2,7 +2,9 @@ import { isObject, type JsonObject } from './json.js';
 
 function walk(node: unknown, visit: (node: JsonObject, pointer: string) => void, pointer = ''): void {
   if (Array.isArray(node)) {
-    node.forEach((item, index) => walk(item, visit, `${pointer}/${index}`));
+    node.forEach((item, index) => {
+      walk(item, visit, `${pointer}/${index}`);
+    });
     return;
   }
   if (!isObject(node)) return;

@@ -10,7 +10,7 @@ type SegmentTest =
   | { kind: 'globstar' }
   | { kind: 'any' }
   | { kind: 'key'; key: KeyTest; literal: string | null }
-  | { kind: 'element'; key: KeyTest; id: string | null };
+  | { kind: 'element'; key: KeyTest; literal: string | null; id: string | null };
 
 export type Pattern = { source: string; segments: readonly SegmentTest[] };
 
@@ -32,7 +32,7 @@ export function compilePattern(source: string): Pattern {
     const elementMatch = elementSyntax.exec(text);
     if (elementMatch) {
       const [, key = '', id] = elementMatch;
-      return { kind: 'element', key: keyTest(key), id: id ?? null };
+      return { kind: 'element', key: keyTest(key), literal: key.includes('*') ? null : key, id: id ?? null };
     }
     if (/[[\]]/.test(text)) throw new Error(`"${source}": brackets must be "name[]" or "name[id=x]"`);
     return { kind: 'key', key: keyTest(text), literal: text.includes('*') ? null : text };
@@ -87,8 +87,37 @@ export function matchesPattern(pattern: Pattern, path: Path): boolean {
   return true;
 }
 
-/** Iterative matcher: a set of live pattern positions advanced one path segment at a time. */
+/**
+ * Patterns with several `**`: the set of live pattern positions advanced one path segment at a
+ * time (linear in the path, never backtracking). Up to 31 positions the set is a bit mask.
+ */
 function matchesWithGlobstars(tests: readonly SegmentTest[], path: Path): boolean {
+  if (tests.length > 30) return matchesWithPositionSet(tests, path);
+  let states = closureMask(tests, 1);
+  for (const segment of path) {
+    let next = 0;
+    for (let state = 0; state < tests.length; state++) {
+      if ((states & (1 << state)) === 0) continue;
+      const test = tests[state] as SegmentTest;
+      if (test.kind === 'globstar') next |= 1 << state;
+      else if (segmentMatches(test, segment)) next |= 1 << (state + 1);
+    }
+    if (next === 0) return false;
+    states = closureMask(tests, next);
+  }
+  return (states & (1 << tests.length)) !== 0;
+}
+
+/** A `**` may match nothing, so a state on it also stands on the state after it. */
+function closureMask(tests: readonly SegmentTest[], states: number): number {
+  let closed = states;
+  for (let state = 0; state < tests.length; state++) {
+    if ((closed & (1 << state)) !== 0 && (tests[state] as SegmentTest).kind === 'globstar') closed |= 1 << (state + 1);
+  }
+  return closed;
+}
+
+function matchesWithPositionSet(tests: readonly SegmentTest[], path: Path): boolean {
   let states = closure(tests, new Set([0]));
   for (const segment of path) {
     const next = new Set<number>();
@@ -104,7 +133,6 @@ function matchesWithGlobstars(tests: readonly SegmentTest[], path: Path): boolea
   return states.has(tests.length);
 }
 
-/** A `**` may match nothing, so a state on it also stands on the state after it. */
 function closure(tests: readonly SegmentTest[], states: Set<number>): Set<number> {
   for (const state of states) {
     let position = state;
@@ -124,113 +152,170 @@ export type PatternSet = {
   some(path: Path): boolean;
 };
 
-type TrieNode = { here: number[]; children: Map<string, TrieNode> };
+/** A node of the prefix tree: the patterns whose fixed prefix ends here, and the edges onward. */
+type TrieNode = {
+  here: number[];
+  keys: Map<string, TrieNode> | null;
+  elements: Map<string, TrieNode> | null;
+  any: TrieNode | null;
+};
 
-function plainKey(segment: Segment): string | null {
-  return segment.id === undefined && segment.index === undefined ? segment.key : null;
+function newNode(): TrieNode {
+  return { here: [], keys: null, elements: null, any: null };
 }
 
-function literalAt(tests: readonly SegmentTest[], index: number): string | null {
-  const test = tests[index] as SegmentTest;
+/** The node one segment test further, created if needed; null when the test is no edge (`**`, a glob). */
+function edge(node: TrieNode, test: SegmentTest): TrieNode | null {
+  if (test.kind === 'any') {
+    node.any ??= newNode();
+    return node.any;
+  }
+  if ((test.kind !== 'key' && test.kind !== 'element') || test.literal === null) return null;
+  const map = test.kind === 'key' ? (node.keys ??= new Map()) : (node.elements ??= new Map());
+  let next = map.get(test.literal);
+  if (!next) {
+    next = newNode();
+    map.set(test.literal, next);
+  }
+  return next;
+}
+
+/** Adds `index` to the bucket of `key` in `map`. */
+function addTo(map: Map<string, number[]>, key: string, index: number): void {
+  const bucket = map.get(key);
+  if (bucket) bucket.push(index);
+  else map.set(key, [index]);
+}
+
+function literalKey(test: SegmentTest): string | null {
   return test.kind === 'key' ? test.literal : null;
 }
 
 /**
  * Indexes patterns so that each path meets only its candidates, then tests those exactly with
- * `matchesPattern`. A pattern starting with literal keys (`gateway.auth.**`) can only match a
- * path starting with those keys: it sits in a trie over them. A pattern `**.<tail>` whose tail
- * has no `**` can only match a path whose segment at a fixed distance from the end is the
- * tail's last literal key (`**.headers.*`: "headers", second from the end): it sits in a map
- * per distance. Every other pattern is a candidate for every path. Each pattern is in exactly
- * one place, so the answer equals testing every pattern in turn.
+ * `matchesPattern`. Each pattern is in exactly one place, so the answer equals testing every
+ * pattern in turn:
+ * - a pattern's leading literal keys, `name[]`/`name[id=x]` elements and `*`s are edges of a
+ *   prefix tree; it sits at the node where its first `**` or glob (or its end) is, and only a
+ *   path that walks to that node can match it;
+ * - a pattern `**.<tail>` with no other `**` can only match a path whose segment at a fixed
+ *   distance from the end is the tail's last literal key (`**.headers.*`: "headers", second
+ *   from the end): it sits in a map per distance;
+ * - any other pattern with a literal key somewhere (`**.tools.exec.safeBinProfiles.**`) can
+ *   only match a path that has that key as a segment: it sits in a map by that key;
+ * - what is left (`**.dangerously*`) is a candidate for every path.
  */
 export function compilePatternSet(patterns: readonly Pattern[]): PatternSet {
-  const newNode = (): TrieNode => ({ here: [], children: new Map() });
   const root = newNode();
   const byTail = new Map<number, Map<string, number[]>>();
+  const byKey = new Map<string, number[]>();
   patterns.forEach((pattern, index) => {
     const tests = pattern.segments;
     let node = root;
     let depth = 0;
-    for (let literal = literalAt(tests, 0); literal !== null; literal = literalAt(tests, depth)) {
-      let next = node.children.get(literal);
-      if (!next) {
-        next = newNode();
-        node.children.set(literal, next);
-      }
+    while (depth < tests.length) {
+      const next = edge(node, tests[depth] as SegmentTest);
+      if (next === null) break;
       node = next;
       depth += 1;
-      if (depth === tests.length) break;
     }
     if (depth > 0) {
       node.here.push(index);
       return;
     }
-    if (tests[0]?.kind === 'globstar' && tests.slice(1).every((test) => test.kind !== 'globstar')) {
+    if (tests[0]?.kind === 'globstar' && !tests.slice(1).some((test) => test.kind === 'globstar')) {
       for (let distance = 1; distance < tests.length; distance++) {
-        const literal = literalAt(tests, tests.length - distance);
+        const literal = literalKey(tests[tests.length - distance] as SegmentTest);
         if (literal === null) continue;
-        let byKey = byTail.get(distance);
-        if (!byKey) {
-          byKey = new Map();
-          byTail.set(distance, byKey);
+        let tail = byTail.get(distance);
+        if (!tail) {
+          tail = new Map();
+          byTail.set(distance, tail);
         }
-        const bucket = byKey.get(literal);
-        if (bucket) bucket.push(index);
-        else byKey.set(literal, [index]);
+        addTo(tail, literal, index);
         return;
       }
     }
-    root.here.push(index);
+    const literal = tests.map(literalKey).find((key) => key !== null);
+    if (literal != null) addTo(byKey, literal, index);
+    else root.here.push(index);
   });
   const tails = [...byTail.entries()];
+  let frontier: TrieNode[] = [];
+  let next: TrieNode[] = [];
 
-  /** Calls `visit` with each bucket of candidates for `path`; stops when it returns true. */
-  const candidates = (path: Path, visit: (bucket: readonly number[]) => boolean): void => {
-    if (root.here.length > 0 && visit(root.here)) return;
-    let node = root;
-    for (const segment of path) {
-      const key = plainKey(segment);
-      const next = key === null ? undefined : node.children.get(key);
-      if (next === undefined) break;
-      node = next;
-      if (node.here.length > 0 && visit(node.here)) return;
+  /** Pushes onto `found` the indices in `bucket` that match; with `first`, stops at one. */
+  const test = (bucket: readonly number[], path: Path, found: number[], first: boolean): boolean => {
+    for (const index of bucket) {
+      if (matchesPattern(patterns[index] as Pattern, path)) {
+        found.push(index);
+        if (first) return true;
+      }
     }
-    for (const [distance, byKey] of tails) {
+    return false;
+  };
+
+  /** The matching indices (all, or the first one found when `first`), unsorted across buckets. */
+  const scan = (path: Path, first: boolean): number[] => {
+    const found: number[] = [];
+    if (test(root.here, path, found, first)) return found;
+    frontier.length = 0;
+    frontier.push(root);
+    for (let depth = 0; depth < path.length && frontier.length > 0; depth++) {
+      const segment = path[depth] as Segment;
+      const plain = segment.id === undefined && segment.index === undefined;
+      next.length = 0;
+      for (const node of frontier) {
+        const named = plain ? node.keys?.get(segment.key) : node.elements?.get(segment.key);
+        if (named !== undefined) {
+          next.push(named);
+          if (test(named.here, path, found, first)) return found;
+        }
+        if (node.any !== null) {
+          next.push(node.any);
+          if (test(node.any.here, path, found, first)) return found;
+        }
+      }
+      [frontier, next] = [next, frontier];
+    }
+    for (const [distance, map] of tails) {
       const segment = path[path.length - distance];
-      if (segment === undefined) continue;
-      const key = plainKey(segment);
-      const bucket = key === null ? undefined : byKey.get(key);
-      if (bucket !== undefined && visit(bucket)) return;
+      if (segment === undefined || segment.id !== undefined || segment.index !== undefined) continue;
+      const bucket = map.get(segment.key);
+      if (bucket !== undefined && test(bucket, path, found, first)) return found;
     }
+    if (byKey.size > 0) {
+      for (let depth = 0; depth < path.length; depth++) {
+        const segment = path[depth] as Segment;
+        if (segment.id !== undefined || segment.index !== undefined) continue;
+        const bucket = byKey.get(segment.key);
+        if (bucket === undefined || repeatsKey(path, depth)) continue;
+        if (test(bucket, path, found, first)) return found;
+      }
+    }
+    return found;
   };
 
   return {
     matching(path) {
-      const found: number[] = [];
-      let buckets = 0;
-      candidates(path, (bucket) => {
-        buckets += 1;
-        for (const index of bucket) if (matchesPattern(patterns[index] as Pattern, path)) found.push(index);
-        return false;
-      });
-      if (buckets > 1 && found.length > 1) found.sort((a, b) => a - b);
+      const found = scan(path, false);
+      if (found.length > 1) found.sort((a, b) => a - b);
       return found;
     },
     some(path) {
-      let hit = false;
-      candidates(path, (bucket) => {
-        for (const index of bucket) {
-          if (matchesPattern(patterns[index] as Pattern, path)) {
-            hit = true;
-            break;
-          }
-        }
-        return hit;
-      });
-      return hit;
+      return scan(path, true).length > 0;
     },
   };
+}
+
+/** Whether the plain key at `depth` already appeared as a plain key earlier in the path. */
+function repeatsKey(path: Path, depth: number): boolean {
+  const key = (path[depth] as Segment).key;
+  for (let earlier = 0; earlier < depth; earlier++) {
+    const segment = path[earlier] as Segment;
+    if (segment.key === key && segment.id === undefined && segment.index === undefined) return true;
+  }
+  return false;
 }
 
 const sets = new WeakMap<readonly Pattern[], { set: PatternSet; length: number }>();

@@ -3,9 +3,10 @@ import { CountersignError, fail } from '../core/errors.js';
 import { documentHash } from '../core/hash.js';
 import { readDocumentText, removeStaleTemporaries, writeDocumentAtomic } from '../store/document-file.js';
 import type { ProposalRecord } from '../store/proposals.js';
-import { appendAudit, withAudit } from './audit.js';
+import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { currentDocument, parseDocument, rememberDocument } from './document.js';
+import { voidAsStale } from './lifecycle.js';
 import { executableDrift, refuseExecutableChanged } from './mcp.js';
 
 /** Why an apply is allowed, carried from the decision into the audit record (and through a crash). */
@@ -18,46 +19,19 @@ export type ApplyReason = {
 
 export type Applied = { hash: string; restartRequired: boolean; proposal: Card };
 
-function auditFields(target: TargetRuntime, card: Card) {
-  return {
-    target: card.target,
-    proposalId: card.id,
-    tier: card.tier,
-    ruleIds: [...new Set(card.changes.flatMap((change) => (change.ruleId ? [change.ruleId] : [])))],
-    policyHash: target.policyHash,
-    baseHash: card.baseHash,
-    targetHash: card.targetHash,
-    patchHash: card.patchHash,
-    paths: card.changes.map((change) => change.path),
-    reason: card.reason,
-  };
-}
-
-/** Marks a proposal stale because the document moved on, and refuses with `stale_base`. */
-export function refuseStale(
-  service: Service,
-  target: TargetRuntime,
-  record: ProposalRecord,
-  currentHash: string,
-): never {
-  const { card } = record;
-  withAudit(service, () => {
-    service.proposals.transition(
-      card.id,
-      ['pending', 'approved'],
-      'stale',
-      resolution('stale', service.now(), {
-        reason: `The document changed since the proposal was made (now ${currentHash}).`,
-      }),
-      service.now(),
-    );
-    appendAudit(service, { kind: 'proposal.stale', ...auditFields(target, card), details: { currentHash } });
-  });
-  const updated = service.proposals.get(card.id);
-  if (updated) service.events.emit('proposal.resolved', updated.card);
-  fail('stale_base', 'The document changed after this proposal was made; propose again against the current document.', {
-    currentHash,
-  });
+function refuseStale(service: Service, target: TargetRuntime, record: ProposalRecord, currentHash: string): never {
+  voidAsStale(
+    service,
+    target,
+    record,
+    `The document changed since the proposal was made (now ${currentHash}).`,
+    { currentHash },
+    new CountersignError(
+      'stale_base',
+      'The document changed after this proposal was made; propose again against the current document.',
+      { currentHash },
+    ),
+  );
 }
 
 /**
@@ -142,7 +116,7 @@ export function completeApply(
     rememberDocument(service, target.name, card.targetHash, record.targetDocument);
     appendAudit(service, {
       kind: 'change.applied',
-      ...auditFields(target, card),
+      ...proposalAuditFields(target, card),
       actor: reason.actor,
       stepUp: reason.stepUp,
       details: {
@@ -167,7 +141,7 @@ export function markFailed(service: Service, target: TargetRuntime, card: Card, 
         resolution('failed', service.now(), { reason: why }),
         service.now(),
       );
-      appendAudit(service, { kind: 'change.failed', ...auditFields(target, card), details: { why } });
+      appendAudit(service, { kind: 'change.failed', ...proposalAuditFields(target, card), details: { why } });
     });
   } catch (error) {
     service.log.error({ err: error, proposal: card.id }, 'could not record the failed apply');

@@ -1,6 +1,7 @@
 import type { AuditEntry, AuditEvent } from '../core/audit.js';
+import type { Card } from '../core/card.js';
 import { CountersignError } from '../core/errors.js';
-import type { Service } from './context.js';
+import type { Service, TargetRuntime } from './context.js';
 
 type EntryFields = Partial<AuditEntry> & Pick<AuditEntry, 'kind'>;
 
@@ -43,4 +44,20 @@ export function withAudit<T>(service: Service, write: () => T): T {
 
 export function appendAudit(service: Service, fields: EntryFields): AuditEvent {
   return service.audit.append(auditEntry(service, fields));
+}
+
+/** What every proposal-related audit event says about the proposal it concerns. */
+export function proposalAuditFields(target: TargetRuntime, card: Card) {
+  return {
+    target: card.target,
+    proposalId: card.id,
+    tier: card.tier,
+    ruleIds: [...new Set(card.changes.flatMap((change) => (change.ruleId ? [change.ruleId] : [])))],
+    policyHash: target.policyHash,
+    baseHash: card.baseHash,
+    targetHash: card.targetHash,
+    patchHash: card.patchHash,
+    paths: card.changes.map((change) => change.path),
+    reason: card.reason,
+  };
 }

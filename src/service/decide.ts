@@ -5,7 +5,7 @@ import type { AgentApplyRequest, ApproveRequest, DenyRequest } from '../core/req
 import type { ProposalRecord } from '../store/proposals.js';
 import type { Credential } from '../store/tokens.js';
 import { type Applied, applyProposal } from './apply.js';
-import { appendAudit, withAudit } from './audit.js';
+import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { resolveTarget } from './document.js';
 import { expireOverdue } from './lifecycle.js';
@@ -90,17 +90,9 @@ export function approve(service: Service, caller: Credential, id: string, reques
       if (!moved) fail('not_pending', 'This proposal was decided by someone else just now.');
       appendAudit(service, {
         kind: 'proposal.approved',
-        target: card.target,
+        ...proposalAuditFields(target, card),
         actor: approver,
-        proposalId: id,
-        tier: card.tier,
-        policyHash: target.policyHash,
-        baseHash: card.baseHash,
-        targetHash: card.targetHash,
-        patchHash: card.patchHash,
-        paths: card.changes.map((change) => change.path),
         stepUp: used,
-        reason: card.reason,
         details: { grantExpiresAt },
       });
     });
@@ -157,6 +149,7 @@ function close(
 ): Card {
   const { card } = record;
   const actor = actorOf(caller);
+  const target = resolveTarget(service, card.target);
   withAudit(service, () => {
     const moved = service.proposals.transition(
       card.id,
@@ -168,12 +161,9 @@ function close(
     if (!moved) fail('not_pending', 'This proposal was decided by someone else just now.');
     appendAudit(service, {
       kind: status === 'denied' ? 'proposal.denied' : 'proposal.withdrawn',
-      target: card.target,
+      ...proposalAuditFields(target, card),
       actor,
-      proposalId: card.id,
-      tier: card.tier,
-      patchHash: card.patchHash,
-      paths: card.changes.map((change) => change.path),
+      // The decision's reason, not the proposal's.
       reason,
     });
   });

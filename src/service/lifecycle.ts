@@ -1,6 +1,8 @@
 import { resolution } from '../core/card.js';
-import { appendAudit, withAudit } from './audit.js';
-import type { Service } from './context.js';
+import type { CountersignError } from '../core/errors.js';
+import type { ProposalRecord } from '../store/proposals.js';
+import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
+import type { Service, TargetRuntime } from './context.js';
 
 /**
  * Expiry is enforced lazily before every read or decision (and by a timer in `serve`), so an
@@ -34,4 +36,36 @@ export function expireOverdue(service: Service): number {
     if (record) service.events.emit('proposal.resolved', record.card);
   }
   return overdue.length;
+}
+
+/**
+ * Something the approval was bound to has moved (the document, or a reviewed program): the
+ * approval is void, so the proposal becomes stale — audited — and the caller gets `error`.
+ */
+export function voidAsStale(
+  service: Service,
+  target: TargetRuntime,
+  record: ProposalRecord,
+  why: string,
+  details: Record<string, string>,
+  error: CountersignError,
+): never {
+  const { card } = record;
+  withAudit(service, () => {
+    service.proposals.transition(
+      card.id,
+      ['pending', 'approved'],
+      'stale',
+      resolution('stale', service.now(), { reason: why }),
+      service.now(),
+    );
+    appendAudit(service, {
+      kind: 'proposal.stale',
+      ...proposalAuditFields(target, card),
+      details: { ...details, why },
+    });
+  });
+  const updated = service.proposals.get(card.id);
+  if (updated) service.events.emit('proposal.resolved', updated.card);
+  throw error;
 }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, resolve } from 'node:path';
 import { type Actor, type Card, resolution } from '../core/card.js';
-import { fail } from '../core/errors.js';
+import { CountersignError, fail } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import {
   buildReview,
@@ -25,10 +25,10 @@ import { probeServer } from '../mcp/probe.js';
 import { DEFAULT_TIMEOUT_MS, listHttpTools, listStdioTools, type ToolListing } from '../mcp/smoke-test.js';
 import type { ProposalRecord } from '../store/proposals.js';
 import type { Credential } from '../store/tokens.js';
-import { appendAudit, withAudit } from './audit.js';
+import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { resolveTarget } from './document.js';
-import { expireOverdue } from './lifecycle.js';
+import { expireOverdue, voidAsStale } from './lifecycle.js';
 
 /**
  * SPEC §7 use cases: the review attached at proposal time, the pin checked at apply time, and
@@ -306,15 +306,8 @@ function recordSmokeTest(
     service.proposals.updateCard(card, service.now());
     appendAudit(service, {
       kind: 'mcp.smoke_test',
-      target: target.name,
+      ...proposalAuditFields(target, card),
       actor,
-      proposalId: id,
-      tier: card.tier,
-      policyHash: target.policyHash,
-      baseHash: card.baseHash,
-      targetHash: card.targetHash,
-      patchHash: card.patchHash,
-      paths: card.changes.map((change) => change.path),
       details: {
         server: result.server,
         tools: result.tools.map((tool) => ({
@@ -341,31 +334,15 @@ export function refuseExecutableChanged(
   record: ProposalRecord,
   drift: { server: string; reason: string },
 ): never {
-  const { card } = record;
   const why = `The program of MCP server "${drift.server}" changed after review: ${drift.reason}`;
-  withAudit(service, () => {
-    service.proposals.transition(
-      card.id,
-      ['pending', 'approved'],
-      'stale',
-      resolution('stale', service.now(), { reason: why }),
-      service.now(),
-    );
-    appendAudit(service, {
-      kind: 'proposal.stale',
-      target: card.target,
-      proposalId: card.id,
-      tier: card.tier,
-      policyHash: target.policyHash,
-      baseHash: card.baseHash,
-      targetHash: card.targetHash,
-      patchHash: card.patchHash,
-      paths: card.changes.map((change) => change.path),
-      reason: card.reason,
-      details: { executableChanged: drift.server, why },
-    });
-  });
-  const updated = service.proposals.get(card.id);
-  if (updated) service.events.emit('proposal.resolved', updated.card);
-  fail('executable_changed', `${why} Ask for a new proposal and review it again.`, { server: drift.server });
+  voidAsStale(
+    service,
+    target,
+    record,
+    why,
+    { executableChanged: drift.server },
+    new CountersignError('executable_changed', `${why} Ask for a new proposal and review it again.`, {
+      server: drift.server,
+    }),
+  );
 }

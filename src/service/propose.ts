@@ -6,7 +6,7 @@ import { planChange } from '../core/plan.js';
 import type { ProposeRequest } from '../core/requests.js';
 import type { Credential } from '../store/tokens.js';
 import { applyProposal } from './apply.js';
-import { appendAudit, withAudit } from './audit.js';
+import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service } from './context.js';
 import { currentDocument, resolveTarget } from './document.js';
 import { reviewMcpServers } from './mcp.js';
@@ -88,20 +88,7 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
   };
   withAudit(service, () => {
     service.proposals.insert(record, service.now());
-    appendAudit(service, {
-      kind: 'proposal.created',
-      target: target.name,
-      actor: requestedBy,
-      proposalId: card.id,
-      tier: card.tier,
-      ruleIds: plan.ruleIds,
-      policyHash: target.policyHash,
-      baseHash: card.baseHash,
-      targetHash: card.targetHash,
-      patchHash: card.patchHash,
-      paths: card.changes.map((change) => change.path),
-      reason: card.reason,
-    });
+    appendAudit(service, { kind: 'proposal.created', ...proposalAuditFields(target, card), actor: requestedBy });
   });
 
   if (card.tier === 'allowlisted') {

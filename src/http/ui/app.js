@@ -325,7 +325,7 @@ function fieldValue(key, value) {
       'ul',
       { class: 'plain' },
       value.map((entry) =>
-        h('li', {}, h('code', {}, String(entry?.name ?? '')), entry?.reference ? ` ← ${entry.reference}` : ''),
+        h('li', {}, h('code', {}, String(entry?.name ?? '')), entry?.reference ? ' (a ${VAR} reference)' : ' (literal value, hidden)'),
       ),
     );
   }
