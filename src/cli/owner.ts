@@ -1,9 +1,18 @@
+import { styleText } from 'node:util';
 import type { Card } from '../core/card.js';
-import { renderText } from '../core/render.js';
+import { renderText, type TextStyle } from '../core/render.js';
 import { Client, type ClientOptions } from './client.js';
 import { CliError, printJson, prompt } from './io.js';
 
 type OwnerOptions = ClientOptions & { json?: boolean };
+
+const colours = { removed: 'red', added: 'green', danger: 'red', heading: 'bold' } as const;
+
+/** Colour only for a terminal that wants it (NO_COLOR, pipes and files get plain text). */
+function terminalStyle(): TextStyle | undefined {
+  if (!process.stdout.isTTY || process.env.NO_COLOR) return undefined;
+  return (role, text) => styleText(colours[role], text);
+}
 
 export async function pending(options: OwnerOptions & { status?: string }): Promise<void> {
   const status = options.status ?? 'pending';
@@ -43,7 +52,7 @@ export async function pending(options: OwnerOptions & { status?: string }): Prom
 export async function show(id: string, options: OwnerOptions): Promise<void> {
   const card = await new Client(options).request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
   if (options.json) return printJson(card);
-  process.stdout.write(renderText(card));
+  process.stdout.write(renderText(card, terminalStyle()));
 }
 
 /**
@@ -56,7 +65,7 @@ export async function approveCommand(
 ): Promise<void> {
   const client = new Client(options);
   const card = await client.request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
-  if (!options.json) process.stdout.write(renderText(card));
+  if (!options.json) process.stdout.write(renderText(card, terminalStyle()));
   if (card.status !== 'pending') throw new CliError(`Proposal ${id} is ${card.status}; there is nothing to approve.`);
   let confirm = options.confirm;
   if (card.approval.confirmPhrase && confirm === undefined) {

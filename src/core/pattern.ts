@@ -240,72 +240,96 @@ export function compilePatternSet(patterns: readonly Pattern[]): PatternSet {
     if (literal != null) addTo(byKey, literal, index);
     else root.here.push(index);
   });
-  const tails = [...byTail.entries()];
-  let frontier: TrieNode[] = [];
-  let next: TrieNode[] = [];
+  return new IndexedPatternSet(patterns, root, [...byTail.entries()], byKey);
+}
+
+class IndexedPatternSet implements PatternSet {
+  private frontier: TrieNode[] = [];
+  private next: TrieNode[] = [];
+  private readonly tailDistances: number[];
+  private readonly tailMaps: Map<string, number[]>[];
+
+  constructor(
+    private readonly patterns: readonly Pattern[],
+    private readonly root: TrieNode,
+    tails: Array<[number, Map<string, number[]>]>,
+    private readonly byKey: Map<string, number[]>,
+  ) {
+    this.tailDistances = tails.map(([distance]) => distance);
+    this.tailMaps = tails.map(([, map]) => map);
+  }
+
+  matching(path: Path): number[] {
+    const found: number[] = [];
+    this.scan(path, found, false);
+    if (found.length > 1) found.sort((a, b) => a - b);
+    return found;
+  }
+
+  some(path: Path): boolean {
+    const found: number[] = [];
+    this.scan(path, found, true);
+    return found.length > 0;
+  }
 
   /** Pushes onto `found` the indices in `bucket` that match; with `first`, stops at one. */
-  const test = (bucket: readonly number[], path: Path, found: number[], first: boolean): boolean => {
-    for (const index of bucket) {
-      if (matchesPattern(patterns[index] as Pattern, path)) {
+  private test(bucket: readonly number[], path: Path, found: number[], first: boolean): boolean {
+    for (let position = 0; position < bucket.length; position++) {
+      const index = bucket[position] as number;
+      if (matchesPattern(this.patterns[index] as Pattern, path)) {
         found.push(index);
         if (first) return true;
       }
     }
     return false;
-  };
+  }
 
-  /** The matching indices (all, or the first one found when `first`), unsorted across buckets. */
-  const scan = (path: Path, first: boolean): number[] => {
-    const found: number[] = [];
-    if (test(root.here, path, found, first)) return found;
-    frontier.length = 0;
-    frontier.push(root);
-    for (let depth = 0; depth < path.length && frontier.length > 0; depth++) {
+  /** Tests the candidates for `path` (stopping at the first match when `first`); `found` is unsorted across buckets. */
+  private scan(path: Path, found: number[], first: boolean): void {
+    const root = this.root;
+    if (root.here.length > 0 && this.test(root.here, path, found, first)) return;
+    let frontier = this.frontier;
+    let next = this.next;
+    let count = 1;
+    frontier[0] = root;
+    for (let depth = 0; depth < path.length && count > 0; depth++) {
       const segment = path[depth] as Segment;
       const plain = segment.id === undefined && segment.index === undefined;
-      next.length = 0;
-      for (const node of frontier) {
-        const named = plain ? node.keys?.get(segment.key) : node.elements?.get(segment.key);
+      let nextCount = 0;
+      for (let position = 0; position < count; position++) {
+        const node = frontier[position] as TrieNode;
+        const map = plain ? node.keys : node.elements;
+        const named = map === null ? undefined : map.get(segment.key);
         if (named !== undefined) {
-          next.push(named);
-          if (test(named.here, path, found, first)) return found;
+          next[nextCount++] = named;
+          if (named.here.length > 0 && this.test(named.here, path, found, first)) return;
         }
         if (node.any !== null) {
-          next.push(node.any);
-          if (test(node.any.here, path, found, first)) return found;
+          next[nextCount++] = node.any;
+          if (node.any.here.length > 0 && this.test(node.any.here, path, found, first)) return;
         }
       }
-      [frontier, next] = [next, frontier];
+      const swap = frontier;
+      frontier = next;
+      next = swap;
+      count = nextCount;
     }
-    for (const [distance, map] of tails) {
-      const segment = path[path.length - distance];
+    for (let tail = 0; tail < this.tailDistances.length; tail++) {
+      const segment = path[path.length - (this.tailDistances[tail] as number)];
       if (segment === undefined || segment.id !== undefined || segment.index !== undefined) continue;
-      const bucket = map.get(segment.key);
-      if (bucket !== undefined && test(bucket, path, found, first)) return found;
+      const bucket = (this.tailMaps[tail] as Map<string, number[]>).get(segment.key);
+      if (bucket !== undefined && this.test(bucket, path, found, first)) return;
     }
-    if (byKey.size > 0) {
+    if (this.byKey.size > 0) {
       for (let depth = 0; depth < path.length; depth++) {
         const segment = path[depth] as Segment;
         if (segment.id !== undefined || segment.index !== undefined) continue;
-        const bucket = byKey.get(segment.key);
+        const bucket = this.byKey.get(segment.key);
         if (bucket === undefined || repeatsKey(path, depth)) continue;
-        if (test(bucket, path, found, first)) return found;
+        if (this.test(bucket, path, found, first)) return;
       }
     }
-    return found;
-  };
-
-  return {
-    matching(path) {
-      const found = scan(path, false);
-      if (found.length > 1) found.sort((a, b) => a - b);
-      return found;
-    },
-    some(path) {
-      return scan(path, true).length > 0;
-    },
-  };
+  }
 }
 
 /** Whether the plain key at `depth` already appeared as a plain key earlier in the path. */

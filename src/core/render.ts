@@ -162,11 +162,19 @@ export function renderMarkdown(card: Card, maxChanges = 10): string {
 }
 
 /** The full card for a terminal. */
-export function renderText(card: Card): string {
+/** How a terminal marks parts of the card; plain text (the default) marks nothing. */
+export type TextStyle = (role: 'removed' | 'added' | 'danger' | 'heading', text: string) => string;
+const plain: TextStyle = (_role, text) => text;
+
+export function renderText(card: Card, style: TextStyle = plain): string {
+  const tier =
+    card.tier === 'dangerous' || card.tier === 'blocked'
+      ? style('danger', card.tier.toUpperCase())
+      : card.tier.toUpperCase();
   const lines = [
-    `Proposal ${card.id}  [${card.status}]`,
+    style('heading', `Proposal ${card.id}  [${card.status}]`),
     `Target:    ${card.target}`,
-    `Tier:      ${card.tier.toUpperCase()}${card.restartRequired ? '   (restart required)' : ''}`,
+    `Tier:      ${tier}${card.restartRequired ? '   (restart required)' : ''}`,
     `From:      ${card.requestedBy.role} ${card.requestedBy.name}${card.requestedBy.agentId ? ` (agent ${card.requestedBy.agentId})` : ''}${card.requestedBy.sessionKey ? `, session ${card.requestedBy.sessionKey}` : ''}`,
     `Created:   ${card.createdAt}   Expires: ${card.expiresAt}`,
     `Reason:    ${card.reason ?? '(none given)'}`,
@@ -176,8 +184,8 @@ export function renderText(card: Card): string {
   ];
   for (const change of byRisk(card.changes)) {
     lines.push(`  [${change.tier}] ${change.op.padEnd(7)} ${change.path}`);
-    if (change.before !== undefined) lines.push(`      before: ${canonical(change.before)}`);
-    if (change.after !== undefined) lines.push(`      after:  ${canonical(change.after)}`);
+    if (change.before !== undefined) lines.push(style('removed', `      before: ${canonical(change.before)}`));
+    if (change.after !== undefined) lines.push(style('added', `      after:  ${canonical(change.after)}`));
     lines.push(`      why:    ${change.ruleId ? `rule ${change.ruleId}: ` : ''}${change.explain}`);
   }
   lines.push('', 'Operations (RFC 6902):');
