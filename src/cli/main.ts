@@ -1,19 +1,21 @@
 #!/usr/bin/env node
 import { Command, Option } from 'commander';
-import { CountersignError } from '../core/errors.js';
-import { SetupError } from '../service/context.js';
+import { CountersignError, SetupError } from '../core/errors.js';
 import { version } from '../version.js';
-import { init, lastGood, tokenCreate, tokenList, tokenRevoke, totpDisable, totpEnroll } from './admin.js';
-import { auditExport, auditHead, auditList, auditVerify } from './audit.js';
 import { CliError, explainRefusal } from './io.js';
-import { approveCommand, denyCommand, pending, rollbackCommand, show, watch } from './owner.js';
-import { explain } from './policy.js';
-import { serve } from './serve.js';
+
+// Command modules load on use: `pending` should not pay for fastify, nor `--help` for SQLite.
+const admin = () => import('./admin.js');
+const auditCommands = () => import('./audit.js');
+const owner = () => import('./owner.js');
+const policyCommands = () => import('./policy.js');
+const server = () => import('./serve.js');
 
 /** Runs an action and turns every expected failure into one readable line and a non-zero exit. */
-function run<A extends unknown[]>(action: (...args: A) => unknown): (...args: A) => Promise<void> {
-  return async (...args: A) => {
+function run<M, K extends keyof M>(load: () => Promise<M>, name: K): (...args: unknown[]) => Promise<void> {
+  return async (...args: unknown[]) => {
     try {
+      const action = (await load())[name] as (...args: unknown[]) => unknown;
       const code = await action(...args);
       if (typeof code === 'number') process.exitCode = code;
     } catch (error) {
@@ -53,7 +55,7 @@ program
   .option('--policy <file>', 'policy file (default: the shipped policies/openclaw.json)')
   .option('--schema <file>', 'JSON Schema every resulting document must satisfy (422 invalid_config otherwise)')
   .addOption(jsonOption())
-  .action(run(init));
+  .action(run(admin, 'init'));
 
 program
   .command('serve')
@@ -64,7 +66,7 @@ program
   .addOption(new Option('--rate-limit <mode>', 'request rate limits').choices(['on', 'off']).default('on'))
   .option('--init', 'initialise the data directory first if it is not (prints the tokens once)')
   .option('--log-level <level>', 'pino log level (default info, or $COUNTERSIGN_LOG_LEVEL)')
-  .action(run(serve));
+  .action(run(server, 'serve'));
 
 const token = program.command('token').description('mint, list and revoke tokens (works on the data directory)');
 token
@@ -83,20 +85,20 @@ token
   )
   .option('--agent-id <id>', 'agents: the agent id (default: the name)')
   .addOption(jsonOption())
-  .action(run(tokenCreate));
+  .action(run(admin, 'tokenCreate'));
 token
   .command('list')
   .description('list tokens (never their values)')
   .addOption(dataOption())
   .addOption(jsonOption())
-  .action(run(tokenList));
+  .action(run(admin, 'tokenList'));
 token
   .command('revoke')
   .description('revoke a token by id, or every active token with that name')
   .argument('<id-or-name>')
   .addOption(dataOption())
   .addOption(jsonOption())
-  .action(run(tokenRevoke));
+  .action(run(admin, 'tokenRevoke'));
 
 const totp = program.command('totp').description('authenticator (TOTP) step-up for owners');
 totp
@@ -105,14 +107,14 @@ totp
   .addOption(dataOption())
   .requiredOption('--owner <name>', 'the owner name (as in `token create --name`)')
   .addOption(jsonOption())
-  .action(run(totpEnroll));
+  .action(run(admin, 'totpEnroll'));
 totp
   .command('disable')
   .description("remove an owner's TOTP secret (TOTP-required approvals then fail closed)")
   .addOption(dataOption())
   .requiredOption('--owner <name>')
   .addOption(jsonOption())
-  .action(run(totpDisable));
+  .action(run(admin, 'totpDisable'));
 
 program
   .command('pending')
@@ -121,7 +123,7 @@ program
   .addOption(tokenOption())
   .option('--status <status>', 'another status instead (applied, denied, …)')
   .addOption(jsonOption())
-  .action(run(pending));
+  .action(run(owner, 'pending'));
 program
   .command('show')
   .description('show a proposal card')
@@ -129,7 +131,7 @@ program
   .addOption(urlOption())
   .addOption(tokenOption())
   .addOption(jsonOption())
-  .action(run(show));
+  .action(run(owner, 'show'));
 program
   .command('approve')
   .description('countersign a proposal; prompts for the confirmation phrase and TOTP code when the card needs them')
@@ -140,14 +142,14 @@ program
   .option('--confirm <phrase>', "the card's confirmation phrase (prompted for when omitted)")
   .option('-y, --yes', 'do not ask "approve?" for changes without a confirmation phrase')
   .addOption(jsonOption())
-  .action(run(approveCommand));
+  .action(run(owner, 'approveCommand'));
 program
   .command('watch')
   .description("follow proposals and applies as they happen (the server's event stream)")
   .addOption(urlOption())
   .addOption(tokenOption())
   .addOption(jsonOption())
-  .action(run(watch));
+  .action(run(owner, 'watch'));
 program
   .command('rollback')
   .description('propose the inverse of an applied change; it is classified and approved like any other')
@@ -155,13 +157,13 @@ program
   .addOption(urlOption())
   .addOption(tokenOption())
   .addOption(jsonOption())
-  .action(run(rollbackCommand));
+  .action(run(owner, 'rollbackCommand'));
 program
   .command('last-good')
   .description('print the last document countersign wrote or accepted (to restore after a bad outside edit)')
   .addOption(dataOption())
   .option('--target <name>', 'target (default: the first)')
-  .action(run(lastGood));
+  .action(run(admin, 'lastGood'));
 program
   .command('deny')
   .description('refuse a proposal')
@@ -170,7 +172,7 @@ program
   .addOption(tokenOption())
   .option('--reason <text>', 'why (recorded in the audit log)')
   .addOption(jsonOption())
-  .action(run(denyCommand));
+  .action(run(owner, 'denyCommand'));
 
 const audit = program
   .command('audit')
@@ -182,26 +184,26 @@ const audit = program
   .option('--limit <n>', 'at most this many events', '500')
   .addOption(jsonOption())
   .enablePositionalOptions()
-  .action(run(auditList));
+  .action(run(auditCommands, 'auditList'));
 audit
   .command('verify')
   .description('recompute the hash chain; exit 0 if intact, 1 with the first broken event otherwise')
   .addOption(dataOption())
   .option('--expect-head <seq:hash>', 'also fail if the log no longer contains this head (detects truncation)')
   .addOption(jsonOption())
-  .action(run(auditVerify));
+  .action(run(auditCommands, 'auditVerify'));
 audit
   .command('head')
   .description('print the current head as SEQ:HASH; keep it elsewhere and pass it to `verify --expect-head`')
   .addOption(dataOption())
   .addOption(jsonOption())
-  .action(run(auditHead));
+  .action(run(auditCommands, 'auditHead'));
 audit
   .command('export')
   .description('print every event as JSON lines, oldest first')
   .addOption(dataOption())
   .option('--jsonl', 'JSON lines (the only format)', true)
-  .action(run(auditExport));
+  .action(run(auditCommands, 'auditExport'));
 
 program
   .command('policy')
@@ -215,6 +217,6 @@ program
   .option('--data <dir>', 'use the policy of this installation')
   .option('--target <name>', 'target within --data')
   .addOption(jsonOption())
-  .action(run(explain));
+  .action(run(policyCommands, 'explain'));
 
 await program.parseAsync(process.argv);

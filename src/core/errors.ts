@@ -57,3 +57,8 @@ export class CountersignError extends Error {
 export function fail(code: ErrorCode, message: string, details?: Record<string, unknown>): never {
   throw new CountersignError(code, message, details);
 }
+
+/** The installation cannot start as configured (bad settings, policy or schema); the message says which file and field. */
+export class SetupError extends Error {
+  override name = 'SetupError';
+}

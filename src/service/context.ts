@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import type { Card } from '../core/card.js';
+import { SetupError } from '../core/errors.js';
 import { documentHash } from '../core/hash.js';
 import { type CompiledPolicy, compilePolicy, PolicyError } from '../core/policy.js';
 import type { DocumentValidator } from '../core/schema-issues.js';
@@ -47,10 +48,6 @@ export type Service = {
   events: EventEmitter<ServiceEvents>;
   close: () => void;
 };
-
-export class SetupError extends Error {
-  override name = 'SetupError';
-}
 
 function readJson(file: string, what: string): unknown {
   let text: string;

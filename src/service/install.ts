@@ -1,12 +1,13 @@
 import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SetupError } from '../core/errors.js';
 import { documentHash } from '../core/hash.js';
 import { SettingsSchema } from '../core/settings.js';
 import { readDocumentText, writeDocumentAtomic } from '../store/document-file.js';
 import type { Credential, NewCredential } from '../store/tokens.js';
 import { appendAudit, withAudit } from './audit.js';
-import { loadPolicy, openService, SETTINGS_FILE, type Service, SetupError } from './context.js';
+import { loadPolicy, openService, SETTINGS_FILE, type Service } from './context.js';
 import { parseDocument, rememberDocument } from './document.js';
 
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
