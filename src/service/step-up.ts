@@ -34,6 +34,8 @@ export function stepUp(
   if (code === undefined && cooldownCovers({ until: owner.cooldownUntil, tier: owner.cooldownTier }, card.tier, now)) {
     return 'cooldown';
   }
+  if (code === undefined) fail('totp_required', 'This change needs a code from your authenticator app ("totp").');
+  // The lock is checked before the code is, so a locked owner's guesses reveal nothing.
   const failures = store.failuresSince(owner.owner, new Date(now.getTime() - totpLookbackMs)).map((at) => new Date(at));
   const locked = lockedUntil(failures, now);
   if (locked) {
@@ -41,7 +43,6 @@ export function stepUp(
       retryAfter: Math.ceil((locked.getTime() - now.getTime()) / 1000),
     });
   }
-  if (code === undefined) fail('totp_required', 'This change needs a code from your authenticator app ("totp").');
 
   const result = verifySync({
     secret: owner.secret,
