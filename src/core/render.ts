@@ -143,7 +143,9 @@ function mcpReviewMarkdown(card: Card): string[] {
 }
 
 /** A compact card for chat bridges (Slack, Discord, Telegram): summary, risky paths first, how to approve. */
-export function renderMarkdown(card: Card, maxChanges = 10): string {
+export function renderMarkdown(card: Card, options: { link?: string | null; maxChanges?: number } = {}): string {
+  const maxChanges = options.maxChanges ?? 10;
+  const fullCard = options.link ? `[full card](${options.link})` : `\`countersign show ${card.id}\``;
   const who = card.requestedBy.agentId ? `agent **${card.requestedBy.agentId}**` : `**${card.requestedBy.name}**`;
   const lines = [
     `**${tierMark[card.tier]}** change to \`${card.target}\` from ${who} — ${card.changes.length} path(s), status **${card.status}**${card.restartRequired ? ', restart needed' : ''}`,
@@ -155,17 +157,16 @@ export function renderMarkdown(card: Card, maxChanges = 10): string {
     lines.push(`- \`${changeLine(change)}\` — ${change.tier}${change.ruleId ? ` (${change.ruleId})` : ''}`);
     if (change.tier === 'dangerous' || change.tier === 'blocked') lines.push(`  ${change.explain}`);
   }
-  if (sorted.length > maxChanges)
-    lines.push(`- … and ${sorted.length - maxChanges} more (full card: \`countersign show ${card.id}\`)`);
-  lines.push(...howToApprove(card), `id \`${card.id}\` · patch \`${card.patchHash.slice(0, 19)}…\``);
+  if (sorted.length > maxChanges) lines.push(`- … and ${sorted.length - maxChanges} more (${fullCard})`);
+  lines.push(...howToApprove(card), `id \`${card.id}\` · patch \`${card.patchHash.slice(0, 19)}…\` · ${fullCard}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** The full card for a terminal. */
 /** How a terminal marks parts of the card; plain text (the default) marks nothing. */
 export type TextStyle = (role: 'removed' | 'added' | 'danger' | 'heading', text: string) => string;
 const plain: TextStyle = (_role, text) => text;
 
+/** The full card for a terminal. */
 export function renderText(card: Card, style: TextStyle = plain): string {
   const tier =
     card.tier === 'dangerous' || card.tier === 'blocked'

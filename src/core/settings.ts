@@ -72,9 +72,14 @@ export const SettingsSchema = z
       .object({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(7070),
+        /** Where owners reach this server (behind a proxy, say); chat cards then link to the web page. */
+        publicUrl: z
+          .url({ protocol: /^https?$/ })
+          .nullable()
+          .default(null),
       })
       .strict()
-      .default({ host: '127.0.0.1', port: 7070 }),
+      .default({ host: '127.0.0.1', port: 7070, publicUrl: null }),
     targets: z
       .array(TargetSettingsSchema)
       .min(1)

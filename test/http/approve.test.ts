@@ -390,6 +390,10 @@ describe('deny, withdraw and visibility', () => {
     expect(markdown.body).toContain('commands.mcp');
     expect(markdown.body).toContain(`countersign approve ${card.id}`);
     expect(markdown.body).toContain(card.approval.confirmPhrase as string);
+    expect(markdown.body).toContain(`countersign show ${card.id}`);
+    h.service.settings.server.publicUrl = 'https://countersign.example.net/';
+    const linked = await h.request('GET', `/v1/proposals/${card.id}/card?format=markdown`, h.ownerToken);
+    expect(linked.body).toContain(`[full card](https://countersign.example.net/ui/#/proposal/${card.id})`);
     const text = await h.request('GET', `/v1/proposals/${card.id}/card?format=text`, h.ownerToken);
     expect(text.body).toContain('DANGEROUS');
     expect((await h.request('GET', `/v1/proposals/${card.id}/card`, h.agentToken)).statusCode).toBe(403);

@@ -24,6 +24,12 @@ import { callerOf } from '../auth.js';
 
 const tags = ['proposals'];
 
+/** The web page's view of a proposal, when the installation knows its public address. */
+function cardLink(service: Service, id: string): string | null {
+  const base = service.settings.server.publicUrl;
+  return base ? `${base.replace(/\/+$/, '')}/ui/#/proposal/${encodeURIComponent(id)}` : null;
+}
+
 /** Every response that reports an apply also reports the reload hook it triggered, if any. */
 async function withReload<T extends { status: string; proposal?: Card }>(service: Service, body: T): Promise<T> {
   if (body.status !== 'applied' || !body.proposal) return body;
@@ -83,7 +89,7 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
       const markdown = request.query.format === 'markdown';
       return reply
         .type(markdown ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8')
-        .send(markdown ? renderMarkdown(card) : renderText(card));
+        .send(markdown ? renderMarkdown(card, { link: cardLink(service, card.id) }) : renderText(card));
     },
   );
 
