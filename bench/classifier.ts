@@ -1,8 +1,8 @@
 import type { Leaf } from '../src/core/diff.js';
-import { includesJson, type Json } from '../src/core/json.js';
+import type { Json } from '../src/core/json.js';
 import type { Path } from '../src/core/path.js';
-import { matchesPattern } from '../src/core/pattern.js';
-import { type CompiledPolicy, type CompiledRule, classify, compilePolicy, type Rule, tierRank } from '../src/core/policy.js';
+import type { CompiledPolicy, CompiledRule, Rule } from '../src/core/policy.js';
+import { json, pattern, policy as policies } from './lib/dist.js';
 import { readJson, shippedPolicyFile } from './lib/fixtures.js';
 import { ms, type Row, ratio, type Section } from './lib/report.js';
 import { compare, timing } from './lib/stats.js';
@@ -21,7 +21,10 @@ export function policyWith500Rules(): CompiledPolicy {
   for (const channel of channels) {
     add({ match: [`channels.${channel}.groups.*.requireMention`], tier: 'allowlisted' });
     add({ match: [`channels.${channel}.dmPolicy`], tier: 'dangerous', when: { to: ['open'] } });
-    add({ match: [`channels.${channel}.allowFrom.**`, `channels.${channel}.groups.*.allowFrom.**`], tier: 'dangerous' });
+    add({
+      match: [`channels.${channel}.allowFrom.**`, `channels.${channel}.groups.*.allowFrom.**`],
+      tier: 'dangerous',
+    });
     for (const tool of tools) add({ match: [`channels.${channel}.groups.*.tools.${tool}.**`], tier: 'protected' });
   }
   for (const plugin of plugins) {
@@ -41,7 +44,7 @@ export function policyWith500Rules(): CompiledPolicy {
   add({ match: ['**.hooks.*.command'], tier: 'dangerous' });
   add({ match: ['agents.entries.*.**.sandbox.**'], tier: 'dangerous', when: { toNot: ['all'] } });
   add({ match: ['models.providers.*.baseUrl'], tier: 'protected' });
-  return compilePolicy({ ...shipped, rules });
+  return policies.compilePolicy({ ...shipped, rules });
 }
 
 /** 10,000 changed leaves spread over the places a large config changes. */
@@ -93,9 +96,9 @@ export function changedLeaves(count = 10_000): Leaf[] {
 function whenHolds(rule: Rule, leaf: Leaf): boolean {
   const when = rule.when;
   if (!when) return true;
-  if (when.to && !includesJson(when.to, leaf.after)) return false;
-  if (when.from && !includesJson(when.from, leaf.before)) return false;
-  if (when.toNot && includesJson(when.toNot, leaf.after)) return false;
+  if (when.to && !json.includesJson(when.to, leaf.after)) return false;
+  if (when.from && !json.includesJson(when.from, leaf.before)) return false;
+  if (when.toNot && json.includesJson(when.toNot, leaf.after)) return false;
   return true;
 }
 
@@ -103,8 +106,9 @@ function whenHolds(rule: Rule, leaf: Leaf): boolean {
 function naiveTier(policy: CompiledPolicy, leaf: Leaf): string {
   let top: CompiledRule | null = null;
   for (const rule of policy.compiledRules) {
-    if (!rule.patterns.some((pattern) => matchesPattern(pattern, leaf.path)) || !whenHolds(rule, leaf)) continue;
-    if (top === null || tierRank(rule.tier) > tierRank(top.tier)) top = rule;
+    if (!rule.patterns.some((compiled) => pattern.matchesPattern(compiled, leaf.path)) || !whenHolds(rule, leaf))
+      continue;
+    if (top === null || policies.tierRank(rule.tier) > policies.tierRank(top.tier)) top = rule;
   }
   return top?.tier ?? policy.defaultTier;
 }
@@ -113,11 +117,12 @@ export async function run(): Promise<Section> {
   const policy = policyWith500Rules();
   const leaves = changedLeaves();
   for (const leaf of leaves) {
-    if (classify(policy, leaf).tier !== naiveTier(policy, leaf)) throw new Error('the compiled classifier disagrees');
+    if (policies.classify(policy, leaf).tier !== naiveTier(policy, leaf))
+      throw new Error('the compiled classifier disagrees');
   }
   const results = compare(
     [
-      { name: 'compiled', fn: () => leaves.map((leaf) => classify(policy, leaf)) },
+      { name: 'compiled', fn: () => leaves.map((leaf) => policies.classify(policy, leaf)) },
       { name: 'naive', fn: () => leaves.map((leaf) => naiveTier(policy, leaf)) },
     ],
     { time: 600, iterations: 10 },

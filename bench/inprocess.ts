@@ -1,9 +1,14 @@
-import { buildCard } from '../src/core/card.js';
-import { documentHash } from '../src/core/hash.js';
 import type { JsonObject } from '../src/core/json.js';
-import { planChange } from '../src/core/plan.js';
-import { type CompiledPolicy, compilePolicy } from '../src/core/policy.js';
-import { configWithGroups, documentText, formatBytes, readJson, shippedConfig, shippedPolicyFile } from './lib/fixtures.js';
+import type { CompiledPolicy } from '../src/core/policy.js';
+import { card, hash, plan, policy as policies } from './lib/dist.js';
+import {
+  configWithGroups,
+  documentText,
+  formatBytes,
+  readJson,
+  shippedConfig,
+  shippedPolicyFile,
+} from './lib/fixtures.js';
 import { ms, type Row, ratio, type Section } from './lib/report.js';
 import { compare, timing } from './lib/stats.js';
 
@@ -19,9 +24,9 @@ export function typicalPatch(document: JsonObject): JsonObject {
 
 /** planChange + buildCard: diff, classify, redact, hash and card, no I/O. */
 export function planAndCard(policy: CompiledPolicy, document: JsonObject, baseHash: string, patch: JsonObject) {
-  const plan = planChange(policy, document, baseHash, { kind: 'merge', patch, replacePaths: [] });
-  if (plan.kind !== 'change') throw new Error('the benchmark patch changes nothing');
-  return buildCard({
+  const planned = plan.planChange(policy, document, baseHash, { kind: 'merge', patch, replacePaths: [] });
+  if (planned.kind !== 'change') throw new Error('the benchmark patch changes nothing');
+  return card.buildCard({
     id: '00000000-0000-4000-8000-000000000000',
     target: 'openclaw',
     status: 'dry-run',
@@ -30,19 +35,19 @@ export function planAndCard(policy: CompiledPolicy, document: JsonObject, baseHa
     requestedBy: { role: 'agent', name: 'main', agentId: 'main', sessionKey: null, surface: null },
     reason: null,
     settings: policy.approval,
-    plan,
+    plan: planned,
   });
 }
 
 export async function run(): Promise<Section> {
-  const policy = compilePolicy(readJson(shippedPolicyFile));
+  const policy = policies.compilePolicy(readJson(shippedPolicyFile));
   const rows: Row[] = [];
   for (const [label, document] of [
     ['shipped config', shippedConfig()],
     ['20,000 Telegram groups', configWithGroups(20_000)],
   ] as const) {
     const text = documentText(document);
-    const baseHash = documentHash(document);
+    const baseHash = hash.documentHash(document);
     const patch = typicalPatch(document);
     const large = text.length > 1_000_000;
     const results = compare(

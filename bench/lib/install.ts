@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
-import { openService, type Service } from '../../src/service/context.js';
-import { initInstallation } from '../../src/service/install.js';
+import type { Service } from '../../src/service/context.js';
 import type { Credential } from '../../src/store/tokens.js';
+import { context, installer } from './dist.js';
 import { documentText } from './fixtures.js';
 
 export type BenchInstallation = {
@@ -22,7 +22,7 @@ export function install(document: object, options: { policy?: string; schema?: s
   const configPath = join(root, 'openclaw.json');
   writeFileSync(configPath, documentText(document as never), { mode: 0o600 });
   const data = join(root, 'data');
-  const installed = initInstallation(data, {
+  const installed = installer.initInstallation(data, {
     config: configPath,
     policy: options.policy,
     schema: options.schema,
@@ -41,7 +41,7 @@ export function install(document: object, options: { policy?: string; schema?: s
 export type OpenInstallation = BenchInstallation & { service: Service; owner: Credential; agent: Credential };
 
 export function open(installation: BenchInstallation): OpenInstallation {
-  const service = openService(installation.data, { logger: pino({ level: 'silent' }) });
+  const service = context.openService(installation.data, { logger: pino({ level: 'silent' }) });
   const owner = service.tokens.authenticate(installation.ownerToken);
   const agent = service.tokens.authenticate(installation.agentToken);
   if (!owner || !agent) throw new Error('the installation tokens do not authenticate');

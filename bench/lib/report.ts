@@ -74,8 +74,14 @@ function pad(text: string, width: number): string {
 
 /** A plain-text table with a header rule, columns padded to their widest cell. */
 export function formatTable(header: string[], rows: string[][]): string {
-  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => [...(row[column] ?? '')].length)));
-  const line = (cells: string[]) => cells.map((cell, column) => pad(cell, widths[column] ?? 0)).join('  ').trimEnd();
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => [...(row[column] ?? '')].length)),
+  );
+  const line = (cells: string[]) =>
+    cells
+      .map((cell, column) => pad(cell, widths[column] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((width) => '-'.repeat(width)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -92,5 +98,8 @@ export function formatRows(rows: Row[]): string {
 }
 
 export function formatGrowth(table: GrowthTable): string {
-  return `${table.title}\n${formatTable(['', ...table.columns], table.rows.map((row) => [row.label, ...row.cells]))}`;
+  return `${table.title}\n${formatTable(
+    ['', ...table.columns],
+    table.rows.map((row) => [row.label, ...row.cells]),
+  )}`;
 }

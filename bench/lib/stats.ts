@@ -20,7 +20,10 @@ type Task = { name: string; fn: () => unknown; beforeEach?: () => void };
  * Runs the tasks with tinybench, `rounds` times in alternating order, and keeps each task's
  * median latency (ms) over rounds: a subject and its floor then see the same machine load.
  */
-export function compare(tasks: Task[], options: { time?: number; iterations?: number; rounds?: number } = {}): Map<string, Timing> {
+export function compare(
+  tasks: Task[],
+  options: { time?: number; iterations?: number; rounds?: number } = {},
+): Map<string, Timing> {
   const rounds = options.rounds ?? 3;
   const seen = new Map<string, Timing[]>();
   for (let round = 0; round < rounds; round++) {

@@ -71,10 +71,12 @@ class Differ {
       this.subtree(before[key] as Json, at, 'remove');
     }
     for (const [key, value] of Object.entries(after)) {
-      const at = child(path, key);
       if (Object.hasOwn(before, key)) {
-        this.value(before[key] as Json, value, at, pointerOf(pointer, key));
+        const previous = before[key] as Json;
+        // An untouched subtree is shared with the base: skip it before building its path.
+        if (previous !== value) this.value(previous, value, child(path, key), pointerOf(pointer, key));
       } else {
+        const at = child(path, key);
         this.operations.push({ operation: { op: 'add', path: pointerOf(pointer, key), value }, at });
         this.subtree(value, at, 'add');
       }

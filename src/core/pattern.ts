@@ -15,7 +15,16 @@ type SegmentTest =
 export type Pattern = { source: string; segments: readonly SegmentTest[] };
 
 function keyTest(text: string): KeyTest {
-  if (!text.includes('*')) return (key) => key === text;
+  const star = text.indexOf('*');
+  if (star < 0) return (key) => key === text;
+  if (star === text.length - 1 && !text.slice(0, star).includes('*')) {
+    const prefix = text.slice(0, star);
+    return (key) => key.startsWith(prefix);
+  }
+  if (star === 0 && !text.slice(1).includes('*')) {
+    const suffix = text.slice(1);
+    return (key) => key.endsWith(suffix);
+  }
   const escaped = text.split('*').map((part) => part.replace(/[.+?^${}()|[\]\\]/g, '\\$&'));
   const regex = new RegExp(`^${escaped.join('.*')}$`, 's');
   return (key) => regex.test(key);
@@ -152,16 +161,22 @@ export type PatternSet = {
   some(path: Path): boolean;
 };
 
-/** A node of the prefix tree: the patterns whose fixed prefix ends here, and the edges onward. */
+/**
+ * A node of the prefix tree: the patterns whose fixed prefix ends here, indexed where their
+ * remainder allows it, and the edges onward.
+ */
 type TrieNode = {
+  /** Candidates for every path that reaches this node. */
   here: number[];
+  /** Remainder `**.<tail>`: by the tail's last literal key, per distance of that key from the path's end. */
+  tails: Array<{ distance: number; byKey: Map<string, number[]> }>;
   keys: Map<string, TrieNode> | null;
   elements: Map<string, TrieNode> | null;
   any: TrieNode | null;
 };
 
 function newNode(): TrieNode {
-  return { here: [], keys: null, elements: null, any: null };
+  return { here: [], tails: [], keys: null, elements: null, any: null };
 }
 
 /** The node one segment test further, created if needed; null when the test is no edge (`**`, a glob). */
@@ -171,7 +186,9 @@ function edge(node: TrieNode, test: SegmentTest): TrieNode | null {
     return node.any;
   }
   if ((test.kind !== 'key' && test.kind !== 'element') || test.literal === null) return null;
-  const map = test.kind === 'key' ? (node.keys ??= new Map()) : (node.elements ??= new Map());
+  if (test.kind === 'key') node.keys ??= new Map();
+  else node.elements ??= new Map();
+  const map = (test.kind === 'key' ? node.keys : node.elements) as Map<string, TrieNode>;
   let next = map.get(test.literal);
   if (!next) {
     next = newNode();
@@ -196,18 +213,16 @@ function literalKey(test: SegmentTest): string | null {
  * `matchesPattern`. Each pattern is in exactly one place, so the answer equals testing every
  * pattern in turn:
  * - a pattern's leading literal keys, `name[]`/`name[id=x]` elements and `*`s are edges of a
- *   prefix tree; it sits at the node where its first `**` or glob (or its end) is, and only a
- *   path that walks to that node can match it;
- * - a pattern `**.<tail>` with no other `**` can only match a path whose segment at a fixed
- *   distance from the end is the tail's last literal key (`**.headers.*`: "headers", second
- *   from the end): it sits in a map per distance;
- * - any other pattern with a literal key somewhere (`**.tools.exec.safeBinProfiles.**`) can
- *   only match a path that has that key as a segment: it sits in a map by that key;
- * - what is left (`**.dangerously*`) is a candidate for every path.
+ *   prefix tree, and only a path that walks to the node where they end can match it;
+ * - there, a remainder `**.<tail>` with no other `**` can only match a path whose segment at a
+ *   fixed distance from the end is the tail's last literal key (`**.headers.*`: "headers",
+ *   second from the end), so it sits in a map by that key, one per distance;
+ * - a pattern with no fixed prefix but a literal key somewhere (`**.a.b.**`) can only match a
+ *   path that has that key as a segment: it sits in a map by that key;
+ * - what is left (`**.dangerously*`, `gateway.**`) is a candidate for every path reaching its node.
  */
 export function compilePatternSet(patterns: readonly Pattern[]): PatternSet {
   const root = newNode();
-  const byTail = new Map<number, Map<string, number[]>>();
   const byKey = new Map<string, number[]>();
   patterns.forEach((pattern, index) => {
     const tests = pattern.segments;
@@ -219,50 +234,50 @@ export function compilePatternSet(patterns: readonly Pattern[]): PatternSet {
       node = next;
       depth += 1;
     }
-    if (depth > 0) {
-      node.here.push(index);
-      return;
-    }
-    if (tests[0]?.kind === 'globstar' && !tests.slice(1).some((test) => test.kind === 'globstar')) {
-      for (let distance = 1; distance < tests.length; distance++) {
-        const literal = literalKey(tests[tests.length - distance] as SegmentTest);
+    const rest = tests.slice(depth);
+    if (rest[0]?.kind === 'globstar' && !rest.slice(1).some((test) => test.kind === 'globstar')) {
+      for (let distance = 1; distance < rest.length; distance++) {
+        const literal = literalKey(rest[rest.length - distance] as SegmentTest);
         if (literal === null) continue;
-        let tail = byTail.get(distance);
+        let tail = node.tails.find((known) => known.distance === distance);
         if (!tail) {
-          tail = new Map();
-          byTail.set(distance, tail);
+          tail = { distance, byKey: new Map() };
+          node.tails.push(tail);
         }
-        addTo(tail, literal, index);
+        addTo(tail.byKey, literal, index);
         return;
       }
     }
-    const literal = tests.map(literalKey).find((key) => key !== null);
+    const literal = depth === 0 ? rest.map(literalKey).find((key) => key !== null) : undefined;
     if (literal != null) addTo(byKey, literal, index);
-    else root.here.push(index);
+    else node.here.push(index);
   });
-  return new IndexedPatternSet(patterns, root, [...byTail.entries()], byKey);
+  return new IndexedPatternSet(patterns, root, byKey);
 }
 
 class IndexedPatternSet implements PatternSet {
   private frontier: TrieNode[] = [];
   private next: TrieNode[] = [];
-  private readonly tailDistances: number[];
-  private readonly tailMaps: Map<string, number[]>[];
 
   constructor(
     private readonly patterns: readonly Pattern[],
     private readonly root: TrieNode,
-    tails: Array<[number, Map<string, number[]>]>,
     private readonly byKey: Map<string, number[]>,
-  ) {
-    this.tailDistances = tails.map(([distance]) => distance);
-    this.tailMaps = tails.map(([, map]) => map);
-  }
+  ) {}
 
   matching(path: Path): number[] {
     const found: number[] = [];
     this.scan(path, found, false);
-    if (found.length > 1) found.sort((a, b) => a - b);
+    // Buckets are visited out of pattern order; the lists are short, so insertion sort.
+    for (let position = 1; position < found.length; position++) {
+      const index = found[position] as number;
+      let at = position;
+      while (at > 0 && (found[at - 1] as number) > index) {
+        found[at] = found[at - 1] as number;
+        at -= 1;
+      }
+      found[at] = index;
+    }
     return found;
   }
 
@@ -284,10 +299,23 @@ class IndexedPatternSet implements PatternSet {
     return false;
   }
 
+  /** Tests the candidates a node holds for `path`. */
+  private visit(node: TrieNode, path: Path, found: number[], first: boolean): boolean {
+    if (node.here.length > 0 && this.test(node.here, path, found, first)) return true;
+    for (let position = 0; position < node.tails.length; position++) {
+      const tail = node.tails[position] as { distance: number; byKey: Map<string, number[]> };
+      const segment = path[path.length - tail.distance];
+      if (segment === undefined || segment.id !== undefined || segment.index !== undefined) continue;
+      const bucket = tail.byKey.get(segment.key);
+      if (bucket !== undefined && this.test(bucket, path, found, first)) return true;
+    }
+    return false;
+  }
+
   /** Tests the candidates for `path` (stopping at the first match when `first`); `found` is unsorted across buckets. */
   private scan(path: Path, found: number[], first: boolean): void {
     const root = this.root;
-    if (root.here.length > 0 && this.test(root.here, path, found, first)) return;
+    if (this.visit(root, path, found, first)) return;
     let frontier = this.frontier;
     let next = this.next;
     let count = 1;
@@ -302,23 +330,17 @@ class IndexedPatternSet implements PatternSet {
         const named = map === null ? undefined : map.get(segment.key);
         if (named !== undefined) {
           next[nextCount++] = named;
-          if (named.here.length > 0 && this.test(named.here, path, found, first)) return;
+          if (this.visit(named, path, found, first)) return;
         }
         if (node.any !== null) {
           next[nextCount++] = node.any;
-          if (node.any.here.length > 0 && this.test(node.any.here, path, found, first)) return;
+          if (this.visit(node.any, path, found, first)) return;
         }
       }
       const swap = frontier;
       frontier = next;
       next = swap;
       count = nextCount;
-    }
-    for (let tail = 0; tail < this.tailDistances.length; tail++) {
-      const segment = path[path.length - (this.tailDistances[tail] as number)];
-      if (segment === undefined || segment.id !== undefined || segment.index !== undefined) continue;
-      const bucket = (this.tailMaps[tail] as Map<string, number[]>).get(segment.key);
-      if (bucket !== undefined && this.test(bucket, path, found, first)) return;
     }
     if (this.byKey.size > 0) {
       for (let depth = 0; depth < path.length; depth++) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { innerLeaves, type Leaf } from './diff.js';
-import { includesJson, type Json } from './json.js';
+import { includesJson } from './json.js';
 import { compilePattern, compilePatternSet, type Pattern, type PatternSet } from './pattern.js';
 
 export const tiers = ['allowlisted', 'protected', 'dangerous', 'blocked'] as const;
@@ -175,14 +175,19 @@ const defaultExplain = 'No rule names this path, so the policy default applies.'
  */
 export function classify(policy: CompiledPolicy, leaf: Leaf): Classification {
   const own = rulesMatching(policy, leaf);
-  const inside = isContainerChange(leaf) ? innerLeaves(leaf).flatMap((inner) => rulesMatching(policy, inner)) : [];
-  const matching = [...own, ...inside];
-  const restart = matching.some((rule) => rule.restart === true);
-  const review = matching.reduce<'mcp' | null>((last, rule) => rule.review ?? last, null);
-  const winner = matching.reduce<CompiledRule | null>(
-    (top, rule) => (top === null || tierRank(rule.tier) > tierRank(top.tier) ? rule : top),
-    null,
-  );
+  const matching = isContainerChange(leaf)
+    ? [...own, ...innerLeaves(leaf).flatMap((inner) => rulesMatching(policy, inner))]
+    : own;
+  let restart = false;
+  let review: 'mcp' | null = null;
+  let winner: CompiledRule | null = null;
+  for (const rule of matching) {
+    if (rule.restart === true) restart = true;
+    // The last matching rule that names a review decides it.
+    review = rule.review ?? review;
+    // The first rule with the highest tier wins.
+    if (winner === null || tierRank(rule.tier) > tierRank(winner.tier)) winner = rule;
+  }
   // With no rule naming the change itself, the default still applies to it, and wins ties.
   if (winner === null || (own.length === 0 && tierRank(policy.defaultTier) >= tierRank(winner.tier))) {
     return { tier: policy.defaultTier, ruleId: null, explain: defaultExplain, restart, review };
@@ -192,5 +197,6 @@ export function classify(policy: CompiledPolicy, leaf: Leaf): Classification {
 }
 
 function isContainerChange(leaf: Leaf): boolean {
-  return [leaf.before, leaf.after].some((value: Json | undefined) => Array.isArray(value) && value.length > 0);
+  const { before, after } = leaf;
+  return (Array.isArray(before) && before.length > 0) || (Array.isArray(after) && after.length > 0);
 }

@@ -75,6 +75,15 @@ function restore(patterns: readonly Pattern[], base: Json | undefined, target: J
     return base;
   }
   if (typeof target !== 'object' || target === null) return target;
+  if (!Array.isArray(target)) {
+    // As below, without building the path of members the patch left as they were.
+    const result: JsonObject = {};
+    for (const [key, item] of Object.entries(target)) {
+      const previous = isObject(base) ? base[key] : undefined;
+      result[key] = previous === item ? item : restore(patterns, previous, item, child(path, key));
+    }
+    return result;
+  }
   const idKeyed = Array.isArray(target) && isIdKeyed(target);
   const result: Json = Array.isArray(target) ? [] : {};
   forEachChild(target, path, (item, at, key) => {
@@ -126,8 +135,12 @@ export function stringsIn(value: Json, into = new Set<string>()): Set<string> {
   return into;
 }
 
-/** A path built only when needed: a parent link and the path's last segment. */
-type Trail = { up: Trail | null; segment: Segment } | null;
+/**
+ * A place in the walk, its path built only when needed: `up` and `segment` spell the path (an
+ * element of an array at a plain key takes that key, as `element` does), `from` is the place
+ * the walk came from, whose path the walk also visited.
+ */
+type Trail = { up: Trail; segment: Segment; from: Trail } | null;
 
 function trailPath(trail: Trail): Segment[] {
   const path: Segment[] = [];
@@ -135,21 +148,26 @@ function trailPath(trail: Trail): Segment[] {
   return path.reverse();
 }
 
-/** `element(path, selector)` on a trail: an element of the array at a plain key takes that key. */
+function childTrail(trail: Trail, key: string): Trail {
+  return { up: trail, segment: { key }, from: trail };
+}
+
+/** `element(path, selector)` on a trail. */
 function elementTrail(trail: Trail, selector: { id: string } | { index: number }): Trail {
   const last = trail?.segment;
   if (trail === null || last === undefined || last.id !== undefined || last.index !== undefined) {
-    return { up: trail, segment: { key: '', ...selector } };
+    return { up: trail, segment: { key: '', ...selector }, from: trail };
   }
-  return { up: trail.up, segment: { key: last.key, ...selector } };
+  return { up: trail.up, segment: { key: last.key, ...selector }, from: trail };
 }
 
 /**
  * `hiddenStrings(patterns, document)` restricted to `candidates`, without matching every path of
- * the document against the patterns: only the places where a candidate occurs are judged. A
- * string occurrence is hidden when its path or one of its ancestors' is redacted (the walk of
- * `hiddenStrings` stops at the first redacted ancestor and hides everything below), shown
- * otherwise; a string is hidden when it is never shown.
+ * the document against the patterns: only the places where a candidate occurs are judged. The
+ * walk of `hiddenStrings` stops at the first redacted path and hides every string below it, so
+ * an occurrence is hidden when the path of any place the walk passed through to reach it
+ * (itself and the root included) is redacted, and shown otherwise; a string is hidden when it
+ * is never shown.
  */
 export function hiddenStringsAmong(
   patterns: readonly Pattern[],
@@ -159,21 +177,16 @@ export function hiddenStringsAmong(
   const hidden = new Set<string>();
   if (patterns.length === 0 || candidates.size === 0) return hidden;
   const shown = new Set<string>(['', REDACTED]);
+  const rootHidden = isRedactedPath(patterns, []);
   const judge = (text: string, trail: Trail): void => {
     if (shown.has(text)) return;
-    const path = trailPath(trail);
-    for (let length = 0; length <= path.length; length++) {
-      if (isRedactedPath(patterns, length === path.length ? path : path.slice(0, length))) {
-        hidden.add(text);
-        return;
-      }
-    }
-    shown.add(text);
+    let redacted = rootHidden;
+    for (let at = trail; at !== null && !redacted; at = at.from) redacted = isRedactedPath(patterns, trailPath(at));
+    if (redacted) hidden.add(text);
+    else shown.add(text);
   };
   const walk = (value: Json, trail: Trail): void => {
-    if (typeof value === 'string') {
-      if (candidates.has(value)) judge(value, trail);
-    } else if (Array.isArray(value)) {
+    if (Array.isArray(value)) {
       const byId = isIdKeyed(value);
       value.forEach((item, index) => {
         if (typeof item === 'object' && item !== null) {
@@ -185,8 +198,8 @@ export function hiddenStringsAmong(
     } else if (isObject(value)) {
       for (const key of Object.keys(value)) {
         const item = value[key] as Json;
-        if (typeof item === 'object' && item !== null) walk(item, { up: trail, segment: { key } });
-        else if (typeof item === 'string' && candidates.has(item)) judge(item, { up: trail, segment: { key } });
+        if (typeof item === 'object' && item !== null) walk(item, childTrail(trail, key));
+        else if (typeof item === 'string' && candidates.has(item)) judge(item, childTrail(trail, key));
       }
     }
   };

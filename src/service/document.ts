@@ -4,6 +4,7 @@ import { documentHash } from '../core/hash.js';
 import { isObject, type JsonObject } from '../core/json.js';
 import { formatPath } from '../core/path.js';
 import { readDocumentText } from '../store/document-file.js';
+import { statement } from '../store/statements.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 
@@ -28,6 +29,22 @@ export function parseDocument(text: string, path: string): JsonObject {
 
 type TargetRow = { last_hash: string; last_document: string };
 
+/** The text each target's file held when last hashed, and its hash. */
+const lastHashed = new WeakMap<TargetRuntime, { text: string; hash: string }>();
+
+/**
+ * `documentHash(value)` for `value` parsed from `text`. The hash is a function of the text, and
+ * the file rarely changes between requests, so the same text is not canonicalised and hashed
+ * again (canonical JSON of a large document costs far more than reading and comparing it).
+ */
+function hashOfText(target: TargetRuntime, text: string, value: JsonObject): string {
+  const known = lastHashed.get(target);
+  if (known !== undefined && known.text === text) return known.hash;
+  const hash = documentHash(value);
+  lastHashed.set(target, { text, hash });
+  return hash;
+}
+
 /**
  * Reads the document as it is now. If it no longer matches what the service last wrote, the
  * outside edit is recorded as `config.drift` (with its changed paths, never values) before
@@ -36,8 +53,13 @@ type TargetRow = { last_hash: string; last_document: string };
 export function currentDocument(service: Service, target: TargetRuntime): CurrentDocument {
   const text = readDocumentText(target.path);
   const value = parseDocument(text, target.path);
-  const hash = documentHash(value);
-  const row = service.db.prepare('SELECT last_hash, last_document FROM targets WHERE name = ?').get(target.name) as
+  const hash = hashOfText(target, text, value);
+  // The remembered document is only needed when the file moved on: read the hash alone first.
+  const remembered = statement(service.db, 'SELECT last_hash FROM targets WHERE name = ?').get(target.name) as
+    | Pick<TargetRow, 'last_hash'>
+    | undefined;
+  if (remembered?.last_hash === hash) return { text, value, hash };
+  const row = statement(service.db, 'SELECT last_hash, last_document FROM targets WHERE name = ?').get(target.name) as
     | TargetRow
     | undefined;
   if (row?.last_hash === hash) return { text, value, hash };

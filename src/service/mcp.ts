@@ -22,13 +22,19 @@ import {
 import { classifyTools } from '../core/mcp-tools.js';
 import type { SmokeTestRequest } from '../core/requests.js';
 import { probeServer } from '../mcp/probe.js';
-import { DEFAULT_TIMEOUT_MS, listHttpTools, listStdioTools, type ToolListing } from '../mcp/smoke-test.js';
+import type { ToolListing } from '../mcp/smoke-test.js';
 import type { ProposalRecord } from '../store/proposals.js';
 import type { Credential } from '../store/tokens.js';
 import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { resolveTarget } from './document.js';
 import { expireOverdue, voidAsStale } from './lifecycle.js';
+
+/**
+ * The smoke test's MCP client (the MCP SDK) is loaded on first use, not at start-up: it was about
+ * 60 ms of the server's start-up and 10 MB of its idle memory (bench/README.md).
+ */
+const smokeTestClient = () => import('../mcp/smoke-test.js');
 
 /**
  * SPEC §7 use cases: the review attached at proposal time, the pin checked at apply time, and
@@ -218,7 +224,7 @@ export async function smokeTest(
   running.set(service, active + 1);
   let listing: ToolListing;
   try {
-    listing = await runListing(entry, env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+    listing = await runListing(entry, env, options.timeoutMs ?? (await smokeTestClient()).DEFAULT_TIMEOUT_MS);
   } finally {
     running.set(service, (running.get(service) ?? 1) - 1);
   }
@@ -233,6 +239,7 @@ export async function smokeTest(
 }
 
 async function runListing(entry: ServerEntry, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<ToolListing> {
+  const { listHttpTools, listStdioTools } = await smokeTestClient();
   if (entry.transport !== 'stdio') {
     return listHttpTools({
       url: entry.url as string,

@@ -4,16 +4,32 @@ import {
   type ChainHead,
   ChainVerifier,
   GENESIS_HASH,
-  sealEvent,
+  sealEventWithBody,
   type Verification,
 } from '../core/audit.js';
-import { canonical } from '../core/hash.js';
 import type { Db } from './database.js';
+import { statement } from './statements.js';
 
 type Row = { seq: number; body: string; hash: string };
 
 function toEvent(row: Row): AuditEvent {
-  return { ...(JSON.parse(row.body) as Omit<AuditEvent, 'hash'>), hash: row.hash };
+  // `{ ...parsed, hash }` without the copy: the parsed body is a fresh object.
+  const event = JSON.parse(row.body) as AuditEvent;
+  event.hash = row.hash;
+  return event;
+}
+
+const rowsPerInsert = 100;
+const insertSql = new Map<number, string>();
+
+/** `INSERT INTO audit_events … VALUES (…), (…)` for `rows` rows. */
+function insertRows(rows: number): string {
+  let sql = insertSql.get(rows);
+  if (!sql) {
+    sql = `INSERT INTO audit_events (seq, kind, at, body, prev_hash, hash) VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?)').join(', ')}`;
+    insertSql.set(rows, sql);
+  }
+  return sql;
 }
 
 /** The append-only, hash-chained audit log. Appends must run inside the caller's transaction. */
@@ -21,7 +37,7 @@ export class AuditLog {
   constructor(private readonly db: Db) {}
 
   head(): ChainHead | null {
-    const row = this.db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as
+    const row = statement(this.db, 'SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1').get() as
       | ChainHead
       | undefined;
     return row ?? null;
@@ -29,11 +45,41 @@ export class AuditLog {
 
   append(entry: AuditEntry): AuditEvent {
     const head = this.head();
-    const event = sealEvent(entry, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS_HASH);
-    const { hash, ...body } = event;
-    this.db
-      .prepare('INSERT INTO audit_events (seq, kind, at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(event.seq, event.kind, event.at, canonical(body), event.prevHash, hash);
+    return this.insert(entry, (head?.seq ?? 0) + 1, head?.hash ?? GENESIS_HASH);
+  }
+
+  /**
+   * Appends entries in order in one transaction (nested in the caller's, if any): one head
+   * read, one commit, and rows inserted up to 100 per statement. For bulk writers such as
+   * imports; the chain is the same as appending them one by one. Returns the new head (the
+   * events themselves are not kept: a bulk writer has no use for a copy of each).
+   */
+  appendMany(entries: readonly AuditEntry[]): ChainHead | null {
+    return this.db.transaction(() => {
+      const head = this.head();
+      let seq = head?.seq ?? 0;
+      let prevHash = head?.hash ?? GENESIS_HASH;
+      let values: unknown[] = [];
+      const flush = () => {
+        const rows = values.length / 6;
+        if (rows > 0) statement(this.db, insertRows(rows)).run(...values);
+        values = [];
+      };
+      for (const entry of entries) {
+        const { event, body } = sealEventWithBody(entry, seq + 1, prevHash);
+        values.push(event.seq, event.kind, event.at, body, event.prevHash, event.hash);
+        seq = event.seq;
+        prevHash = event.hash;
+        if (values.length === 6 * rowsPerInsert) flush();
+      }
+      flush();
+      return seq === 0 ? null : { seq, hash: prevHash };
+    })();
+  }
+
+  private insert(entry: AuditEntry, seq: number, prevHash: string): AuditEvent {
+    const { event, body } = sealEventWithBody(entry, seq, prevHash);
+    statement(this.db, insertRows(1)).run(event.seq, event.kind, event.at, body, event.prevHash, event.hash);
     return event;
   }
 
@@ -68,19 +114,13 @@ export class AuditLog {
   verify(expectHead?: ChainHead): Verification {
     const verifier = new ChainVerifier();
     let seenExpected = false;
-    for (const row of this.db
-      .prepare('SELECT seq, body, hash FROM audit_events ORDER BY seq')
-      .iterate() as Iterable<Row>) {
-      let body: Omit<AuditEvent, 'hash'>;
-      try {
-        body = JSON.parse(row.body) as Omit<AuditEvent, 'hash'>;
-      } catch {
-        return { ok: false, brokenAt: row.seq, reason: `event ${row.seq} is not valid JSON` };
-      }
-      if (!verifier.push(row.seq, row.hash, body)) break;
-      if (expectHead && row.seq === expectHead.seq) {
-        if (row.hash !== expectHead.hash) {
-          return { ok: false, brokenAt: row.seq, reason: `event ${row.seq} is not the one recorded as head` };
+    // Rows as arrays, not objects: at a million rows the difference is measurable.
+    const rows = this.db.prepare('SELECT seq, body, hash FROM audit_events ORDER BY seq').raw(true);
+    for (const [seq, body, hash] of rows.iterate() as Iterable<[number, string, string]>) {
+      if (!verifier.push(seq, hash, body)) break;
+      if (expectHead && seq === expectHead.seq) {
+        if (hash !== expectHead.hash) {
+          return { ok: false, brokenAt: seq, reason: `event ${seq} is not the one recorded as head` };
         }
         seenExpected = true;
       }

@@ -1,5 +1,6 @@
 import type { Card, ProposalStatus, Resolution } from '../core/card.js';
 import type { Db } from './database.js';
+import { statement } from './statements.js';
 
 export type ProposalRecord = {
   card: Card;
@@ -45,36 +46,35 @@ export class ProposalStore {
   insert(record: ProposalRecord, now: Date): void {
     const { card } = record;
     const { status, resolution, ...staticCard } = card;
-    this.db
-      .prepare(
-        `INSERT INTO proposals (id, target, status, tier, token_id, agent_id, session_key, base_hash, patch_hash,
+    statement(
+      this.db,
+      `INSERT INTO proposals (id, target, status, tier, token_id, agent_id, session_key, base_hash, patch_hash,
            target_hash, created_at, expires_at, card, target_document, base_document, resolution, grant_expires_at, updated_at)
          VALUES (@id, @target, @status, @tier, @tokenId, @agentId, @sessionKey, @baseHash, @patchHash,
            @targetHash, @createdAt, @expiresAt, @card, @targetDocument, @baseDocument, @resolution, NULL, @updatedAt)`,
-      )
-      .run({
-        id: card.id,
-        target: card.target,
-        status,
-        tier: card.tier,
-        tokenId: record.tokenId,
-        agentId: card.requestedBy.agentId,
-        sessionKey: card.requestedBy.sessionKey,
-        baseHash: card.baseHash,
-        patchHash: card.patchHash,
-        targetHash: card.targetHash,
-        createdAt: card.createdAt,
-        expiresAt: card.expiresAt,
-        card: JSON.stringify(staticCard),
-        targetDocument: record.targetDocument,
-        baseDocument: record.baseDocument,
-        resolution: resolution ? JSON.stringify(resolution) : null,
-        updatedAt: now.toISOString(),
-      });
+    ).run({
+      id: card.id,
+      target: card.target,
+      status,
+      tier: card.tier,
+      tokenId: record.tokenId,
+      agentId: card.requestedBy.agentId,
+      sessionKey: card.requestedBy.sessionKey,
+      baseHash: card.baseHash,
+      patchHash: card.patchHash,
+      targetHash: card.targetHash,
+      createdAt: card.createdAt,
+      expiresAt: card.expiresAt,
+      card: JSON.stringify(staticCard),
+      targetDocument: record.targetDocument,
+      baseDocument: record.baseDocument,
+      resolution: resolution ? JSON.stringify(resolution) : null,
+      updatedAt: now.toISOString(),
+    });
   }
 
   get(id: string): ProposalRecord | null {
-    const row = this.db.prepare('SELECT * FROM proposals WHERE id = ?').get(id) as Row | undefined;
+    const row = statement(this.db, 'SELECT * FROM proposals WHERE id = ?').get(id) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 
@@ -113,12 +113,11 @@ export class ProposalStore {
     grantExpiresAt: string | null = null,
   ): boolean {
     const placeholders = from.map(() => '?').join(', ');
-    const result = this.db
-      .prepare(
-        `UPDATE proposals SET status = ?, resolution = COALESCE(?, resolution), grant_expires_at = COALESCE(?, grant_expires_at),
+    const result = statement(
+      this.db,
+      `UPDATE proposals SET status = ?, resolution = COALESCE(?, resolution), grant_expires_at = COALESCE(?, grant_expires_at),
            updated_at = ? WHERE id = ? AND status IN (${placeholders})`,
-      )
-      .run(to, resolution ? JSON.stringify(resolution) : null, grantExpiresAt, now.toISOString(), id, ...from);
+    ).run(to, resolution ? JSON.stringify(resolution) : null, grantExpiresAt, now.toISOString(), id, ...from);
     return result.changes === 1;
   }
 

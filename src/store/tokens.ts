@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { RoleSchema } from '../core/card.js';
 import { SurfaceSchema } from '../core/policy.js';
 import type { Db } from './database.js';
+import { statement } from './statements.js';
 
 export const CredentialSchema = z.object({
   id: z.string(),
@@ -81,9 +82,9 @@ export class TokenStore {
 
   /** The live credential for a presented token, or null for unknown and revoked ones alike. */
   authenticate(token: string): Credential | null {
-    const row = this.db
-      .prepare('SELECT * FROM tokens WHERE token_hash = ? AND revoked_at IS NULL')
-      .get(hashToken(token)) as Row | undefined;
+    const row = statement(this.db, 'SELECT * FROM tokens WHERE token_hash = ? AND revoked_at IS NULL').get(
+      hashToken(token),
+    ) as Row | undefined;
     return row ? fromRow(row) : null;
   }
 

@@ -9,7 +9,7 @@ import {
   GENESIS_HASH,
   sealEvent,
 } from '../../src/core/audit.js';
-import { hashPattern } from '../../src/core/hash.js';
+import { canonical, hashPattern } from '../../src/core/hash.js';
 
 function entry(n: number): AuditEntry {
   return {
@@ -45,7 +45,7 @@ function chain(length: number): AuditEvent[] {
 /** Feeds rows as a store would: the stored seq and hash columns, and the body without its hash. */
 function verify(rows: Array<{ seq: number; hash: string; body: Omit<AuditEvent, 'hash'> }>) {
   const verifier = new ChainVerifier();
-  for (const row of rows) if (!verifier.push(row.seq, row.hash, row.body)) break;
+  for (const row of rows) if (!verifier.push(row.seq, row.hash, canonical(row.body))) break;
   return verifier.result();
 }
 
@@ -213,7 +213,7 @@ describe('audit chain', () => {
     (rows[1] as (typeof rows)[number]).hash = `sha256:${'0'.repeat(64)}`;
     (rows[4] as (typeof rows)[number]).body.reason = 'also edited';
     const verifier = new ChainVerifier();
-    const accepted = rows.map((row) => verifier.push(row.seq, row.hash, row.body));
+    const accepted = rows.map((row) => verifier.push(row.seq, row.hash, canonical(row.body)));
     expect(accepted).toEqual([true, false, false, false, false, false]);
     expect(verifier.result()).toMatchObject({ ok: false, brokenAt: 2 });
   });

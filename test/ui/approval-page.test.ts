@@ -226,7 +226,7 @@ suite('web approval page in Chromium', () => {
     // History and audit views.
     await page.locator('[data-nav="history"]').click();
     await page.locator('table.grid tbody tr').nth(1).waitFor();
-    expect(await page.locator('table.grid tbody tr').count()).toBe(2);
+    await expect.poll(() => page.locator('table.grid tbody tr').count()).toBe(2);
     await page.locator('[data-nav="audit"]').click();
     await page.locator('table.audit').waitFor();
     const audit = await page.locator('table.audit').textContent();

@@ -1,0 +1,13 @@
+/** Child process: the floor of the stack, a bare fastify route on 127.0.0.1 that parses the same JSON body. */
+import Fastify from 'fastify';
+
+const server = Fastify({ bodyLimit: 8 * 1024 * 1024 });
+server.post('/v1/proposals', async (request, reply) => {
+  const body = request.body as { baseHash?: unknown };
+  return reply.status(200).send({ status: 'ok', baseHash: body.baseHash ?? null });
+});
+const address = await server.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(`${JSON.stringify({ address })}\n`);
+process.once('SIGTERM', () => {
+  void server.close().then(() => process.exit(0));
+});
