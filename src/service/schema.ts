@@ -1,13 +1,14 @@
 import { readFileSync, statSync } from 'node:fs';
-import { Ajv } from 'ajv';
-import addFormatsModule from 'ajv-formats';
+import { createRequire } from 'node:module';
 import type { JsonObject } from '../core/json.js';
 import { anchorEmbeddedDefinitions, formatsUsed } from '../core/json-schema.js';
 import { asOpenClawValidates } from '../core/openclaw.js';
 import type { DocumentValidator } from '../core/schema-issues.js';
 
-// ajv-formats ships CommonJS with `exports.default`; under NodeNext the default import is the module object.
-const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+// ajv is loaded only when a target has a schema: most installations never pay its start-up cost.
+const require = createRequire(import.meta.url);
+type AjvModule = typeof import('ajv');
+type AddFormats = typeof import('ajv-formats').default;
 
 /**
  * Compiles a target's JSON Schema once at start-up (OpenClaw's is 2.4 MB). Validation runs on a
@@ -29,6 +30,8 @@ const compiled = new Map<string, DocumentValidator>();
 
 function compileValidator(file: string): DocumentValidator {
   const schema = anchorEmbeddedDefinitions(JSON.parse(readFileSync(file, 'utf8')) as JsonObject);
+  const { Ajv } = require('ajv') as AjvModule;
+  const addFormats = (require('ajv-formats') as { default: AddFormats }).default;
   const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, useDefaults: true, logger: false });
   addFormats(ajv);
   // A format ajv does not know (OpenClaw uses "starts_with") is accepted rather than failing the schema.

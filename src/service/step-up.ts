@@ -1,4 +1,4 @@
-import { verifySync } from 'otplib';
+import { createRequire } from 'node:module';
 import type { Card, StepUp } from '../core/card.js';
 import { fail } from '../core/errors.js';
 import { cooldownCovers, lockedUntil, totpLookbackMs } from '../core/step-up.js';
@@ -6,6 +6,10 @@ import type { Credential } from '../store/tokens.js';
 import { TotpStore } from '../store/totp.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
+
+// otplib is needed only when someone approves with a code; loading it lazily keeps start-up lean.
+const require = createRequire(import.meta.url);
+const otplib = () => require('otplib') as typeof import('otplib');
 
 /** RFC 6238 as authenticator apps do it: SHA-1, 6 digits, 30-second steps, one step of drift either way. */
 export const totpParameters = { algorithm: 'sha1', digits: 6, period: 30, epochTolerance: 30 } as const;
@@ -44,7 +48,7 @@ export function stepUp(
     });
   }
 
-  const result = verifySync({
+  const result = otplib().verifySync({
     secret: owner.secret,
     token: code,
     algorithm: totpParameters.algorithm,
