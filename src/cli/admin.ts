@@ -7,7 +7,7 @@ import { NewCredentialSchema } from '../store/tokens.js';
 import { demoOpenClawConfig } from './demo-config.js';
 import { CliError, printJson } from './io.js';
 
-export function printInstallation(installation: Installation, json: boolean): void {
+export function printInstallation(installation: Installation, json: boolean, serving = false): void {
   if (json) return printJson(installation);
   process.stdout.write(
     [
@@ -18,7 +18,9 @@ export function printInstallation(installation: Installation, json: boolean): vo
       `  owner (surface cli): ${installation.ownerToken}`,
       `  agent (id main):     ${installation.agentToken}`,
       '',
-      'Next: countersign serve --data DIR, then give the agent its token and keep the owner token for yourself.',
+      serving
+        ? 'Serving now. Give the agent its token; keep the owner token for yourself (COUNTERSIGN_TOKEN).'
+        : `Next: countersign serve --data ${installation.dataDir}, then give the agent its token and keep the owner token for yourself.`,
       '',
     ].join('\n'),
   );

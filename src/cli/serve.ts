@@ -19,7 +19,7 @@ export type ServeOptions = {
 
 export async function serve(options: ServeOptions): Promise<void> {
   if (options.init && !isInitialised(options.data)) {
-    printInstallation(initInstallation(options.data, { demoDocument: demoOpenClawConfig }), false);
+    printInstallation(initInstallation(options.data, { demoDocument: demoOpenClawConfig }), false, true);
   }
   const logger = pino({
     level: options.logLevel ?? process.env.COUNTERSIGN_LOG_LEVEL ?? 'info',
