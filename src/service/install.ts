@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../core/errors.js';
@@ -94,20 +94,19 @@ function credentialDetails(credential: Credential) {
 }
 
 /**
- * The data directory holds pending documents with their secrets. A new one is created 0700; an
- * existing one is used only if it is already private — init never chmods a directory it did not
- * create (`--data ~` must not change your home directory's permissions).
+ * The data directory holds pending documents with their secrets, so it must be 0700. A new or
+ * empty directory is made so; a directory that already holds other files is used only if it is
+ * already private — init never chmods a directory full of someone else's files (`--data ~`).
  */
 function preparePrivateDirectory(root: string): void {
-  if (!existsSync(root)) {
-    mkdirSync(root, { recursive: true, mode: 0o700 });
+  if (!existsSync(root)) mkdirSync(root, { recursive: true, mode: 0o700 });
+  const mode = statSync(root).mode & 0o777;
+  if ((mode & 0o077) === 0) return;
+  if (readdirSync(root).length === 0) {
     chmodSync(root, 0o700);
     return;
   }
-  const mode = statSync(root).mode & 0o777;
-  if ((mode & 0o077) !== 0) {
-    throw new SetupError(
-      `${root} is readable by other users (mode ${mode.toString(8)}); use a new directory, or run \`chmod 700 ${root}\` first.`,
-    );
-  }
+  throw new SetupError(
+    `${root} already holds files and is readable by other users (mode ${mode.toString(8)}); use a new directory, or run \`chmod 700 ${root}\` first.`,
+  );
 }

@@ -78,6 +78,15 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
   const touchesServers = plan.changes.some((change) => /^mcp\.servers(\.|$)/.test(change.path));
   if (plan.review === 'mcp' || touchesServers) card.review = { mcp: reviewMcpServers(current.value, plan.target) };
   if (request.dryRun) return { httpStatus: 200, body: { status: 'dry-run', proposal: card } };
+  // With apply: "by-agent" the grant is bound to the proposing session; without one it could never be used.
+  if (
+    target.policy.approval.apply === 'by-agent' &&
+    card.tier !== 'allowlisted' &&
+    caller.role === 'agent' &&
+    !request.sessionKey
+  ) {
+    fail('invalid_request', 'This installation lets agents apply approved changes themselves: send your "sessionKey".');
+  }
 
   const record = {
     card,

@@ -448,6 +448,16 @@ describe('apply: "by-agent" grants', () => {
     expect([twice.statusCode, twice.json().error.code]).toEqual([409, 'already_applied']);
   });
 
+  it('an agent must name its session when it will apply the grant itself', async () => {
+    const h = await installation({ policyEdit: byAgent });
+    const response = await h.request('POST', '/v1/proposals', h.agentToken, {
+      baseHash: h.currentHash(),
+      patch: portChange,
+    });
+    expect([response.statusCode, response.json().error.code]).toEqual([400, 'invalid_request']);
+    expect(response.json().error.message).toContain('sessionKey');
+  });
+
   it('another agent, another session, or too late: refused and nothing written', async () => {
     const h = await installation({ policyEdit: byAgent });
     const card = await approved(h);

@@ -155,3 +155,25 @@ describe('start-up reconciles an apply interrupted by a crash', () => {
     expect(h.auditKinds()).toContain('change.failed');
   });
 });
+
+describe('init and the data directory', () => {
+  const init = async (dir: string) =>
+    (await import('../../src/service/install.js')).initInstallation(dir, { demoDocument: {} });
+
+  it('makes an existing empty directory private, and refuses a shared one that holds files', async () => {
+    const { chmodSync, mkdirSync } = await import('node:fs');
+    const empty = join(tempDir(), 'empty');
+    mkdirSync(empty, { mode: 0o755 });
+    chmodSync(empty, 0o755);
+    await init(empty);
+    expect(statSync(empty).mode & 0o777).toBe(0o700);
+
+    const shared = join(tempDir(), 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o755);
+    writeFileSync(join(shared, 'notes.txt'), 'mine');
+    await expect(init(shared)).rejects.toThrow(/readable by other users/);
+    expect(statSync(shared).mode & 0o777).toBe(0o755);
+    expect(readdirSync(shared)).toEqual(['notes.txt']);
+  });
+});
