@@ -685,6 +685,8 @@ async function renderProposal(id, { notice } = {}) {
         ? h('p', { class: 'alert warn' }, 'Restart required: the gateway must restart for this change to take effect.')
         : null,
     ),
+    // The program about to be registered is what most needs a human's eyes: it comes first.
+    mcpReview(card),
     risks(card),
     h(
       'section',
@@ -692,7 +694,6 @@ async function renderProposal(id, { notice } = {}) {
       h('h2', {}, 'The exact change'),
       h('ol', { class: 'changes' }, changes.map(diffRow)),
     ),
-    mcpReview(card),
     decisionForm(card, token),
     resolutionPanel(card),
     details(card),
