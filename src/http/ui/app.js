@@ -397,19 +397,16 @@ function mcpReview(card) {
     { class: 'panel mcp' },
     h('h2', {}, 'MCP server review'),
     entries.map((entry) => {
-      const rows = mcpFields
-        .filter(([key]) => key in entry)
-        .map(([key, label]) => h('tr', {}, h('th', {}, label), h('td', {}, fieldValue(key, entry[key]))));
+      const rows = mcpFields.filter(([key]) => key in entry).map(([key, label]) => [label, fieldValue(key, entry[key])]);
       for (const [key, value] of Object.entries(entry)) {
-        if (!mcpHandled.has(key))
-          rows.push(h('tr', {}, h('th', {}, humanize(key)), h('td', {}, fieldValue(key, value))));
+        if (!mcpHandled.has(key)) rows.push([humanize(key), fieldValue(key, value)]);
       }
       return h(
         'article',
         { class: 'mcp-entry' },
         h('h3', {}, h('code', {}, String(entry.server ?? '(unnamed server)'))),
         warningList(entry.warnings),
-        h('table', { class: 'fields' }, h('tbody', {}, rows)),
+        fieldsTable(rows),
         smokeTest(entry.smokeTest),
       );
     }),
@@ -431,14 +428,19 @@ function resolutionPanel(card) {
     'section',
     { class: 'panel' },
     h('h2', {}, 'Decision'),
+    fieldsTable(rows),
+  );
+}
+
+/** A two-column label/value table, the page's one way of listing a record's fields. */
+function fieldsTable(rows) {
+  return h(
+    'table',
+    { class: 'fields' },
     h(
-      'table',
-      { class: 'fields' },
-      h(
-        'tbody',
-        {},
-        rows.map(([label, value]) => h('tr', {}, h('th', {}, label), h('td', {}, value))),
-      ),
+      'tbody',
+      {},
+      rows.map(([label, value]) => h('tr', {}, h('th', {}, label), h('td', {}, value))),
     ),
   );
 }
@@ -601,19 +603,13 @@ function details(card) {
     'details',
     { class: 'panel more' },
     h('summary', {}, 'Hashes and RFC 6902 operations'),
-    h(
-      'table',
-      { class: 'fields' },
-      h(
-        'tbody',
-        {},
-        [
-          ['Proposal', card.id],
-          ['Base hash', card.baseHash],
-          ['Patch hash', card.patchHash],
-          ['Target hash', card.targetHash],
-        ].map(([label, value]) => h('tr', {}, h('th', {}, label), h('td', {}, h('code', { class: 'wrap' }, value)))),
-      ),
+    fieldsTable(
+      [
+        ['Proposal', card.id],
+        ['Base hash', card.baseHash],
+        ['Patch hash', card.patchHash],
+        ['Target hash', card.targetHash],
+      ].map(([label, value]) => [label, h('code', { class: 'wrap' }, value)]),
     ),
     h('pre', { class: 'operations' }, card.operations.map((operation) => JSON.stringify(operation)).join('\n')),
   );
