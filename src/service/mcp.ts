@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, resolve } from 'node:path';
-import { type Actor, type Card, resolution } from '../core/card.js';
+import type { Actor, Card } from '../core/card.js';
 import { CountersignError, fail } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import {

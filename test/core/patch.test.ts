@@ -5,6 +5,7 @@ import { CountersignError } from '../../src/core/errors.js';
 import { deepEqual, isObject, type Json, type JsonObject } from '../../src/core/json.js';
 import type { Operation } from '../../src/core/operations.js';
 import { applyMergePatch, applyOperations, applyPatchForm } from '../../src/core/patch.js';
+import { errorOf } from '../support/errors.js';
 import { documentArb, documentPairArb, fcOptions, keyArb, scalarArb, shapes } from './arbitraries.js';
 
 /** RFC 7396 §2, literally. */
@@ -16,16 +17,6 @@ function referenceMergePatch(target: Json | undefined, patch: Json): Json {
     else result[name] = referenceMergePatch(result[name], value);
   }
   return result;
-}
-
-function errorOf(fn: () => unknown): CountersignError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CountersignError);
-    return error as CountersignError;
-  }
-  throw new Error('expected a CountersignError');
 }
 
 // The patch is always applied to an object document in the service, but the RFC's examples

@@ -9,6 +9,7 @@ import { applyOperations, type PatchForm } from '../../src/core/patch.js';
 import { type Plan, planChange } from '../../src/core/plan.js';
 import { type CompiledPolicy, compilePolicy, type Tier, tierRank, tiers } from '../../src/core/policy.js';
 import { REDACTED, redactValue } from '../../src/core/redact.js';
+import { errorOf } from '../support/errors.js';
 import { documentPairArb, fcOptions, keyPool } from './arbitraries.js';
 
 const redact = ['**.token', '**.apiKey', 'mcp.servers.*.env.*', 'agents.list[id=main].secret', 'plain[].pw'];
@@ -40,16 +41,6 @@ function plan(base: JsonObject, form: PatchForm, p: CompiledPolicy = policy): Pl
 const replace = (document: Json): PatchForm => ({ kind: 'replace', document });
 const merge = (patch: Json, replacePaths: string[] = []): PatchForm => ({ kind: 'merge', patch, replacePaths });
 const operations = (ops: Operation[]): PatchForm => ({ kind: 'operations', operations: ops });
-
-function errorOf(fn: () => unknown): CountersignError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(CountersignError);
-    return error as CountersignError;
-  }
-  throw new Error('expected a CountersignError');
-}
 
 describe('planChange — basics', () => {
   const base = {

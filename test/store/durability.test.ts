@@ -6,7 +6,7 @@ import { documentHash } from '../../src/core/hash.js';
 import { reconcileIntents } from '../../src/service/apply.js';
 import { openService } from '../../src/service/context.js';
 import { writeDocumentAtomic } from '../../src/store/document-file.js';
-import { installation, tempDir } from '../support/harness.js';
+import { type Harness, installation, tempDir } from '../support/harness.js';
 
 const thinkingHigh = { agents: { defaults: { thinkingDefault: 'high' } } };
 
@@ -69,34 +69,32 @@ describe('atomic document writes', () => {
   });
 });
 
+/** Proposes an allowlisted change and expects it refused with 503, the document untouched. */
+async function expectAuditUnavailable(h: Harness): Promise<void> {
+  const before = h.documentText();
+  const response = await h.request('POST', '/v1/proposals', h.agentToken, {
+    baseHash: h.currentHash(),
+    patch: thinkingHigh,
+  });
+  expect(response.statusCode).toBe(503);
+  expect(response.json().error.code).toBe('audit_unavailable');
+  expect(h.documentText()).toBe(before);
+}
+
 describe('fail closed when the audit log cannot be written', () => {
   it('a read-only database refuses changes with 503 and reads keep working', async () => {
     const h = await installation();
-    const before = h.documentText();
     h.service.db.pragma('query_only = ON');
-    const response = await h.request('POST', '/v1/proposals', h.agentToken, {
-      baseHash: h.currentHash(),
-      patch: thinkingHigh,
-    });
-    expect(response.statusCode).toBe(503);
-    expect(response.json().error.code).toBe('audit_unavailable');
-    expect(h.documentText()).toBe(before);
+    await expectAuditUnavailable(h);
     expect((await h.request('GET', '/v1/config', h.agentToken)).statusCode).toBe(200);
     h.service.db.pragma('query_only = OFF');
   });
 
   it('if the completion record fails after the write, the old document is put back', async () => {
     const h = await installation();
-    const before = h.documentText();
     h.service.db.exec(`CREATE TRIGGER refuse_apply BEFORE INSERT ON audit_events WHEN NEW.kind = 'change.applied'
       BEGIN SELECT RAISE(ABORT, 'simulated disk failure'); END`);
-    const response = await h.request('POST', '/v1/proposals', h.agentToken, {
-      baseHash: h.currentHash(),
-      patch: thinkingHigh,
-    });
-    expect(response.statusCode).toBe(503);
-    expect(response.json().error.code).toBe('audit_unavailable');
-    expect(h.documentText()).toBe(before);
+    await expectAuditUnavailable(h);
     expect(h.service.audit.list().some((event) => event.kind === 'change.applied')).toBe(false);
     expect(h.service.audit.verify().ok).toBe(true);
   });
