@@ -61,6 +61,7 @@ describe('fuzzing every route', () => {
     const tokens = [h.ownerToken, h.agentToken, null, 'cs_owner_forged', 'Bearer', ''];
     const ids = [pending.id, '00000000-0000-0000-0000-000000000000', ...hostileIds];
     const seenStatuses = new Set<number>();
+    const appliedHashes: string[] = [];
 
     await fc.assert(
       fc.asyncProperty(
@@ -82,6 +83,12 @@ describe('fuzzing every route', () => {
           const payload = typeof body === 'object' && body !== null && 'raw' in body ? String(body.raw) : body;
           const response = await h.request(method, url, token, method === 'GET' ? undefined : payload);
           seenStatuses.add(response.statusCode);
+          // The fuzzer can legitimately approve the pending protected change (owner token, its
+          // patchHash, nothing else required): that, and only that, may change the document.
+          const isJson = String(response.headers['content-type']).includes('application/json');
+          if (response.statusCode === 200 && isJson && response.json().status === 'applied') {
+            appliedHashes.push(response.json().hash);
+          }
           expect(response.statusCode, `${method} ${url} → ${response.body.slice(0, 200)}`).toBeLessThan(500);
           if (response.statusCode >= 400) {
             const error = response.json().error;
@@ -92,11 +99,11 @@ describe('fuzzing every route', () => {
       ),
       { numRuns: 2500 },
     );
-    // No random request had the owner's exact patch hash with a valid approval, so nothing applied.
-    expect(h.currentHash()).toBe(originalHash);
+    expect(appliedHashes.length).toBeLessThanOrEqual(1);
+    expect(h.currentHash()).toBe(appliedHashes[0] ?? originalHash);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(h.service.audit.verify().ok).toBe(true);
-    expect(h.auditKinds()).not.toContain('change.applied');
+    expect(h.auditKinds().filter((kind) => kind === 'change.applied')).toHaveLength(appliedHashes.length);
     expect([...seenStatuses].some((status) => status >= 400)).toBe(true);
   }, 120_000);
 });
