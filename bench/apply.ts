@@ -45,7 +45,8 @@ export async function run(): Promise<Section> {
   const installation = open(install(shippedConfig()));
   const { service, owner, agent } = installation;
   const floorPath = join(installation.root, 'bare.json');
-  const currentHash = () => hash.documentHash(JSON.parse(readFileSync(installation.configPath, 'utf8')));
+  const currentHash = () =>
+    hash.documentHash(service.hashKey, JSON.parse(readFileSync(installation.configPath, 'utf8')));
   const applies: number[] = [];
   const floors: number[] = [];
   const protocol: number[] = [];

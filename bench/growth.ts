@@ -32,7 +32,7 @@ export async function run(): Promise<Section> {
     const text = documentText(document);
     const installation = open(install(document));
     try {
-      const baseHash = hash.documentHash(document);
+      const baseHash = hash.documentHash(installation.service.hashKey, document);
       const tasks = changes.map((count) => {
         const request: ProposeRequest = { baseHash, patch: mentionPatch(document, count), dryRun: true };
         return {
@@ -47,7 +47,7 @@ export async function run(): Promise<Section> {
       const results = compare(
         [
           ...tasks,
-          { name: 'hash', fn: () => hash.documentHash(document) },
+          { name: 'hash', fn: () => hash.documentHash(installation.service.hashKey, document) },
           { name: 'floor', fn: () => JSON.stringify(JSON.parse(text)) },
         ],
         { time: large ? 600 : 250, iterations: large ? 4 : 10, rounds: 1 },

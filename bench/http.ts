@@ -4,7 +4,7 @@ import { typicalPatch } from './inprocess.js';
 import { startServer } from './lib/child.js';
 import { hash } from './lib/dist.js';
 import { shippedConfig } from './lib/fixtures.js';
-import { install } from './lib/install.js';
+import { install, open } from './lib/install.js';
 import { ms, perSecond, type Row, ratio, type Section } from './lib/report.js';
 
 /** autocannon records whole milliseconds: 0 means under one. */
@@ -46,7 +46,11 @@ async function measure(url: string, token: string | null, body: string): Promise
 
 export async function run(): Promise<Section> {
   const document: JsonObject = shippedConfig();
-  const baseHash = hash.documentHash(document);
+  const installation = install(document);
+  // Hashes are keyed per installation: read the key through the service, as a client reads the hash.
+  const opened = open(installation);
+  const baseHash = hash.documentHash(opened.service.hashKey, document);
+  opened.service.close();
   // A protected change (gateway.port) as an agent proposes it: it needs an owner, so it stays pending.
   const patch = { gateway: { port: 18790 } };
   const dryRun = JSON.stringify({ baseHash, patch: typicalPatch(document), dryRun: true, reason: 'benchmark' });
@@ -60,7 +64,6 @@ export async function run(): Promise<Section> {
     await bare.stop();
   }
 
-  const installation = install(document);
   const server = await startServer('countersign.ts', [installation.data], 'countersign');
   let dry: Load;
   let stored: Load;

@@ -1,23 +1,28 @@
 import type { AuditEvent, ChainHead } from '../core/audit.js';
 import { parseHead, VerifyQuerySchema } from '../core/requests.js';
+import { inert, inertJsonText } from '../core/text/inert.js';
 import { openService } from '../service/context.js';
 import { Client, type ClientOptions } from './client.js';
 import { CliError, printJson } from './io.js';
 
+/** One line per event; names and paths may be an agent's, so everything printed is inert. */
 function printEvents(events: AuditEvent[]): void {
   for (const event of events) {
     const who = event.actor
-      ? `${event.actor.role}:${event.actor.name}${event.actor.surface ? `@${event.actor.surface}` : ''}`
+      ? inert(`${event.actor.role}:${event.actor.name}${event.actor.surface ? `@${event.actor.surface}` : ''}`)
       : '-';
-    const extra = [event.tier, event.stepUp ? `step-up=${event.stepUp}` : null, event.proposalId]
-      .filter(Boolean)
-      .join(' ');
+    const extra = inert(
+      [event.tier, event.stepUp ? `step-up=${event.stepUp}` : null, event.proposalId].filter(Boolean).join(' '),
+    );
     process.stdout.write(
-      `${String(event.seq).padStart(6)}  ${event.at}  ${event.kind.padEnd(18)} ${who.padEnd(22)} ${extra}\n`,
+      `${String(event.seq).padStart(6)}  ${inert(event.at)}  ${inert(event.kind).padEnd(18)} ${who.padEnd(22)} ${extra}\n`,
     );
     if (event.paths.length)
       process.stdout.write(
-        `        paths: ${event.paths.slice(0, 8).join(', ')}${event.paths.length > 8 ? ' …' : ''}\n`,
+        `        paths: ${event.paths
+          .slice(0, 8)
+          .map((path) => inert(path))
+          .join(', ')}${event.paths.length > 8 ? ' …' : ''}\n`,
       );
   }
 }
@@ -61,7 +66,7 @@ export function auditVerify(options: { data: string; json?: boolean; expectHead?
     if (options.json) printJson(result);
     else if (result.ok)
       process.stdout.write(`Audit chain intact: ${result.count} events, head ${result.head.seq}:${result.head.hash}\n`);
-    else process.stdout.write(`Audit chain BROKEN at event ${result.brokenAt}: ${result.reason}\n`);
+    else process.stdout.write(`Audit chain BROKEN at event ${result.brokenAt}: ${inert(String(result.reason))}\n`);
     return result.ok ? 0 : 1;
   } finally {
     service.close();
@@ -84,7 +89,7 @@ export function auditHead(options: { data: string; json?: boolean }): void {
 export function auditExport(options: { data: string }): void {
   const service = openService(options.data, { readonlyDatabase: true });
   try {
-    for (const event of service.audit.iterate()) process.stdout.write(`${JSON.stringify(event)}\n`);
+    for (const event of service.audit.iterate()) process.stdout.write(`${inertJsonText(JSON.stringify(event))}\n`);
   } finally {
     service.close();
   }

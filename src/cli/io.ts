@@ -1,8 +1,13 @@
 import { createInterface } from 'node:readline';
 import type { CountersignError } from '../core/errors.js';
+import { inert, inertJson } from '../core/text/inert.js';
 
+/**
+ * `--json` output: the same JSON value, with the characters that act on a terminal or hide
+ * (bidi overrides, zero-width, C1) written as `\uXXXX` escapes, so printing it is safe too.
+ */
 export function printJson(value: unknown): void {
-  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  process.stdout.write(`${inertJson(value, 2)}\n`);
 }
 
 /** A failure the user can act on: printed without a stack trace, exit code 1 (or as given). */
@@ -36,7 +41,9 @@ const advice: Partial<Record<string, string>> = {
 
 export function explainRefusal(error: CountersignError | { code: string; message: string }): string {
   const hint = advice[error.code];
-  return `${error.message} [${error.code}]${hint ? `\n  ${hint}` : ''}`;
+  // The server's sentence may quote a path or key the agent chose: shown inert.
+  const message = String(error.message).split('\n').map(inert).join('\n  ');
+  return `${message} [${inert(error.code)}]${hint ? `\n  ${hint}` : ''}`;
 }
 
 export async function prompt(question: string, options: { secret?: boolean } = {}): Promise<string> {

@@ -1,6 +1,7 @@
 import { styleText } from 'node:util';
 import type { Card } from '../core/card.js';
-import { renderText, type TextStyle } from '../core/render.js';
+import { renderText, type TextOptions, type TextStyle } from '../core/render.js';
+import { inert, inertJson } from '../core/text/inert.js';
 import { Client, type ClientOptions } from './client.js';
 import { CliError, printJson, prompt } from './io.js';
 
@@ -14,6 +15,16 @@ function terminalStyle(): TextStyle | undefined {
   return (role, text) => styleText(colours[role], text);
 }
 
+/** A terminal's width, so that agent text is cut before the terminal would wrap it (src/core/render.ts). */
+function terminalOptions(): TextOptions {
+  return process.stdout.isTTY && process.stdout.columns ? { width: process.stdout.columns } : {};
+}
+
+/*
+ * Everything printed here that came from the server and could hold agent text (ids, names, paths,
+ * statuses, hashes) goes through `inert`: a path such as "a\x1b[2K…" must not act on the terminal.
+ */
+
 export async function pending(options: OwnerOptions & { status?: string }): Promise<void> {
   const status = options.status ?? 'pending';
   const { proposals } = await new Client(options).request<{ proposals: Card[] }>(
@@ -26,12 +37,12 @@ export async function pending(options: OwnerOptions & { status?: string }): Prom
     return;
   }
   const rows = proposals.map((card) => [
-    card.id,
-    card.tier,
-    card.requestedBy.agentId ?? card.requestedBy.name,
-    card.expiresAt.replace('T', ' ').slice(0, 19),
+    inert(card.id),
+    inert(card.tier),
+    inert(card.requestedBy.agentId ?? card.requestedBy.name),
+    inert(card.expiresAt.replace('T', ' ').slice(0, 19)),
     card.changes
-      .map((change) => change.path)
+      .map((change) => inert(change.path))
       .slice(0, 3)
       .join(', ') + (card.changes.length > 3 ? ` (+${card.changes.length - 3})` : ''),
   ]);
@@ -52,7 +63,7 @@ export async function pending(options: OwnerOptions & { status?: string }): Prom
 export async function show(id: string, options: OwnerOptions): Promise<void> {
   const card = await new Client(options).request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
   if (options.json) return printJson(card);
-  process.stdout.write(renderText(card, terminalStyle()));
+  process.stdout.write(renderText(card, terminalStyle(), terminalOptions()));
 }
 
 /**
@@ -65,11 +76,15 @@ export async function approveCommand(
 ): Promise<void> {
   const client = new Client(options);
   const card = await client.request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
-  if (!options.json) process.stdout.write(renderText(card, terminalStyle()));
-  if (card.status !== 'pending') throw new CliError(`Proposal ${id} is ${card.status}; there is nothing to approve.`);
+  if (!options.json) process.stdout.write(renderText(card, terminalStyle(), terminalOptions()));
+  if (card.status !== 'pending') {
+    throw new CliError(`Proposal ${inert(id)} is ${inert(card.status)}; there is nothing to approve.`);
+  }
   let confirm = options.confirm;
   if (card.approval.confirmPhrase && confirm === undefined) {
-    confirm = await prompt(`\nThis is a ${card.tier} change. Type "${card.approval.confirmPhrase}" to approve: `);
+    confirm = await prompt(
+      `\nThis is a ${inert(card.tier)} change. Type "${inert(card.approval.confirmPhrase)}" to approve: `,
+    );
   } else if (!card.approval.confirmPhrase && !options.yes && process.stdin.isTTY) {
     const answer = await prompt('\nApprove this change? [y/N] ');
     if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('Not approved.');
@@ -92,10 +107,10 @@ export async function approveCommand(
   });
   if (options.json) return printJson(result);
   if (result.status === 'approved') {
-    process.stdout.write(`Approved. The agent may apply it until ${result.grant?.expiresAt}.\n`);
+    process.stdout.write(`Approved. The agent may apply it until ${inert(result.grant?.expiresAt ?? '')}.\n`);
   } else {
     process.stdout.write(
-      `Applied. Document is now ${result.hash}.${result.restartRequired ? ' Restart the gateway for it to take effect.' : ''}\n`,
+      `Applied. Document is now ${inert(result.hash ?? '')}.${result.restartRequired ? ' Restart the gateway for it to take effect.' : ''}\n`,
     );
   }
 }
@@ -109,7 +124,7 @@ export async function denyCommand(id: string, options: OwnerOptions & { reason?:
     },
   );
   if (options.json) return printJson(result);
-  process.stdout.write(`Denied ${id}.\n`);
+  process.stdout.write(`Denied ${inert(id)}.\n`);
 }
 
 export async function rollbackCommand(id: string, options: OwnerOptions): Promise<void> {
@@ -121,11 +136,13 @@ export async function rollbackCommand(id: string, options: OwnerOptions): Promis
   if (result.status === 'unchanged')
     process.stdout.write('Nothing to roll back: the document already has those values.\n');
   else if (result.status === 'applied')
-    process.stdout.write(`Rolled back (allowlisted, applied at once). Document is now ${result.hash}.\n`);
-  else
+    process.stdout.write(`Rolled back (allowlisted, applied at once). Document is now ${inert(result.hash ?? '')}.\n`);
+  else {
+    const proposalId = inert(result.proposal?.id ?? '');
     process.stdout.write(
-      `Rollback proposed as ${result.proposal?.id} (${result.proposal?.tier}); approve it with \`countersign approve ${result.proposal?.id}\`.\n`,
+      `Rollback proposed as ${proposalId} (${inert(result.proposal?.tier ?? '')}); approve it with \`countersign approve ${proposalId}\`.\n`,
     );
+  }
 }
 
 /** Follows the server's event stream (SSE) until interrupted: one line per event, or raw JSON lines with --json. */
@@ -134,7 +151,7 @@ export async function watch(options: OwnerOptions): Promise<void> {
   const response = await client.stream('/v1/events');
   const decoder = new TextDecoder();
   let buffer = '';
-  if (!options.json) process.stdout.write(`Watching ${client.url} — Ctrl-C to stop.\n`);
+  if (!options.json) process.stdout.write(`Watching ${inert(client.url)} — Ctrl-C to stop.\n`);
   for await (const chunk of response) {
     buffer += decoder.decode(chunk, { stream: true });
     let end = buffer.indexOf('\n\n');
@@ -146,14 +163,15 @@ export async function watch(options: OwnerOptions): Promise<void> {
       const data = /^data: (.+)$/m.exec(frame)?.[1];
       if (!event || !data) continue;
       if (options.json) {
-        process.stdout.write(`${JSON.stringify({ event, data: JSON.parse(data) })}\n`);
+        process.stdout.write(`${inertJson({ event, data: JSON.parse(data) })}\n`);
         continue;
       }
       const payload = JSON.parse(data) as { proposal?: Card; hash?: string } & Partial<Card>;
       const card = payload.proposal ?? (payload as Card);
-      const paths = card.changes?.map((change) => change.path).join(', ') ?? '';
+      const paths = card.changes?.map((change) => inert(String(change.path))).join(', ') ?? '';
+      const field = (value: unknown) => (value === undefined || value === null ? '' : inert(String(value)));
       process.stdout.write(
-        `${new Date().toISOString()}  ${event.padEnd(18)} ${card.id ?? ''}  ${card.tier ?? ''}  ${card.status ?? ''}  ${paths}\n`,
+        `${new Date().toISOString()}  ${inert(event).padEnd(18)} ${field(card.id)}  ${field(card.tier)}  ${field(card.status)}  ${paths}\n`,
       );
     }
   }

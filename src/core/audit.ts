@@ -11,6 +11,7 @@ export const auditKinds = [
   'proposal.withdrawn',
   'proposal.expired',
   'proposal.stale',
+  'proposal.rebased',
   'change.applied',
   'change.failed',
   'config.drift',

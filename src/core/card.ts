@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { hashDigits } from './hash.js';
 import { McpReviewSchema } from './mcp-review.js';
 import { OperationSchema } from './operations.js';
 import { type ApprovalSettings, SurfaceSchema, type Tier, TierSchema } from './policy.js';
@@ -38,6 +39,11 @@ export const ChangeSchema = z.object({
   ruleId: z.string().nullable(),
   explain: z.string(),
   restart: z.boolean(),
+  /**
+   * Where the value came from when a `copy`/`move` (or a kept secret) put it here, in dotted
+   * form: "same value as gateway.auth.token". Absent for values the proposer wrote itself.
+   */
+  from: z.string().optional(),
 });
 export type Change = z.infer<typeof ChangeSchema>;
 
@@ -58,6 +64,11 @@ export const ApprovalRequirementsSchema = z.object({
   totp: z.boolean(),
   confirmPhrase: z.string().nullable(),
   surfaces: z.array(SurfaceSchema),
+  /**
+   * Redacted settings whose secret this change copies or moves to another place. An owner
+   * never approves that unawares: it always takes the typed confirmation.
+   */
+  secretsFrom: z.array(z.string()).optional(),
 });
 export type ApprovalRequirements = z.infer<typeof ApprovalRequirementsSchema>;
 
@@ -84,17 +95,24 @@ export type Card = z.infer<typeof CardSchema>;
 
 /** Short enough to type, derived from the exact change so it cannot be reused for another. */
 export function confirmPhraseFor(patchHash: string): string {
-  return `apply ${patchHash.slice('sha256:'.length, 'sha256:'.length + 8)}`;
+  return `apply ${hashDigits(patchHash).slice(0, 8)}`;
 }
 
 /** What an owner must present to approve a change of this tier (SPEC §4, Approve). */
-export function approvalRequirements(settings: ApprovalSettings, tier: Tier, patchHash: string): ApprovalRequirements {
+export function approvalRequirements(
+  settings: ApprovalSettings,
+  tier: Tier,
+  patchHash: string,
+  secretsFrom: readonly string[] = [],
+): ApprovalRequirements {
   if (tier === 'allowlisted') return { totp: false, confirmPhrase: null, surfaces: [] };
-  return {
+  const requirements: ApprovalRequirements = {
     totp: settings.totp.tiers.includes(tier),
-    confirmPhrase: settings.confirm.tiers.includes(tier) ? confirmPhraseFor(patchHash) : null,
+    confirmPhrase: settings.confirm.tiers.includes(tier) || secretsFrom.length > 0 ? confirmPhraseFor(patchHash) : null,
     surfaces: tier === 'blocked' ? [] : (settings.surfaces[tier] ?? []),
   };
+  if (secretsFrom.length > 0) requirements.secretsFrom = [...secretsFrom];
+  return requirements;
 }
 
 export type CardInput = {
@@ -114,6 +132,7 @@ export type CardInput = {
     changes: Change[];
     operations: Card['operations'];
     restartRequired: boolean;
+    secretSources?: readonly string[];
   };
 };
 
@@ -136,7 +155,7 @@ export function buildCard(input: CardInput): Card {
     operations: plan.operations,
     restartRequired: plan.restartRequired,
     review: { mcp: [] },
-    approval: approvalRequirements(input.settings, plan.tier, plan.patchHash),
+    approval: approvalRequirements(input.settings, plan.tier, plan.patchHash, plan.secretSources),
     resolution: null,
   };
 }

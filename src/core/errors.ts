@@ -26,8 +26,11 @@ export const errorStatus = {
   expired: 410,
   grant_expired: 410,
   payload_too_large: 413,
+  // A proposal whose resulting document, or its growth, is over the policy's `limits`.
+  too_large: 413,
   unsupported_media_type: 415,
   invalid_config: 422,
+  too_many_changes: 422,
   rate_limited: 429,
   totp_locked: 429,
   internal: 500,

@@ -21,14 +21,32 @@ export function sha256(text: string): string {
   return `sha256:${createHash('sha256').update(text).digest('hex')}`;
 }
 
-/** The base/target hash of SPEC §1. */
-export function documentHash(value: unknown): string {
-  return sha256(canonical(value));
+/**
+ * The base/target/patch hash of SPEC §1: HMAC-SHA256 of the canonical JSON, keyed with the
+ * installation's secret. Unkeyed, a reader of the redacted document could test guesses of a
+ * weak secret offline against the hash; keyed, a hash says nothing without the key.
+ */
+export function documentHash(key: HashKey, value: unknown): string {
+  return `hmac-sha256:${createHmac('sha256', key).update(canonical(value)).digest('hex')}`;
+}
+
+/** Key material for `documentHash` and `fingerprint`; never leaves the data directory. */
+export type HashKey = Buffer;
+
+/** Separate keys for separate uses, derived from the one installation secret (HKDF, RFC 5869). */
+export function deriveKey(secret: Buffer, purpose: 'document-hash' | 'fingerprint'): HashKey {
+  return Buffer.from(crypto.hkdfSync('sha256', secret, Buffer.alloc(0), `countersign ${purpose} v1`, 32));
 }
 
 /** Lets the audit tell two secret values apart without storing either. */
-export function fingerprint(key: string, value: unknown): string {
+export function fingerprint(key: HashKey, value: unknown): string {
   return `hmac-sha256:${createHmac('sha256', key).update(canonical(value)).digest('hex').slice(0, 16)}`;
 }
 
-export const hashPattern = /^sha256:[0-9a-f]{64}$/;
+/** What a base, patch or target hash looks like on the wire; clients treat it as opaque. */
+export const hashPattern = /^hmac-sha256:[0-9a-f]{64}$/;
+
+/** The hex digits of a hash, whatever its algorithm prefix. */
+export function hashDigits(hash: string): string {
+  return hash.slice(hash.lastIndexOf(':') + 1);
+}

@@ -99,6 +99,11 @@ export function hasReference(value: string): boolean {
   return new RegExp(referencePattern.source).test(value);
 }
 
+/** The variables the `${VAR}` references in a value read, in order, each once. */
+export function referencedVariables(value: string): string[] {
+  return [...new Set([...value.matchAll(referencePattern)].map((match) => match[0].slice(2, -1)))];
+}
+
 /**
  * Whether a literal `name=value` carries a secret. Strong names (TOKEN, SECRET, PASSWORD, …KEY)
  * count for any non-trivial value; weak ones (AUTH, SESSION, …) only when the value also looks
@@ -223,6 +228,14 @@ export function redactArgs(args: readonly string[]): string[] {
   );
 }
 
+/**
+ * The positions of the arguments `redactArgs` shows redacted: the secrets among a server's
+ * arguments, so every other surface (changes, operations, config reads) can hide the same ones.
+ */
+export function secretArgIndices(args: readonly string[]): number[] {
+  return redactArgs(args).flatMap((shown, index) => (shown === args[index] ? [] : [index]));
+}
+
 /** A URL for display: password and secret-looking query parameters redacted. */
 export function redactUrlForDisplay(url: string): string {
   return redactUrl(url);
@@ -267,6 +280,19 @@ export function environmentOverride(name: string): string | null {
 }
 
 /**
+ * What an owner reads for an `env_override` variable: its value, since `--require /tmp/x.js`
+ * is the whole point, with secrets in it redacted as in arguments (a proxy's password, a
+ * `--token=` flag, a token-shaped word). A value that is itself a secret by its name
+ * (`NPM_CONFIG__AUTHTOKEN`) shows as the placeholder. Null for every other variable.
+ */
+export function overrideValueForDisplay(name: string, value: string): string | null {
+  if (environmentOverride(name) === null) return null;
+  const shown = redactArgs([value])[0] as string;
+  if (shown === value && isLiteralSecret(name, value)) return REDACTED;
+  return shown;
+}
+
+/**
  * Warnings for declared environment variables or headers (names and shapes only; values never
  * leave). `subject` starts the sentence: "The server's env", "The headers", ….
  */
@@ -285,7 +311,8 @@ export function environmentWarnings(
         message: `${subject} sets ${name}, which ${override}; the server may not behave like the program shown on this card.`,
       });
     }
-    if (options.secrets !== false && value !== null && literalSecret(name, value)) {
+    // A kept secret reaches the review as the placeholder: what it is, the review cannot say.
+    if (options.secrets !== false && value !== null && value !== REDACTED && literalSecret(name, value)) {
       warnings.push({
         code: 'literal_secret_env',
         message: `${options.headers ? `${subject} ${name} holds` : `${subject} sets ${name} to`} a literal secret written into the config; use a \${VAR} reference so the secret stays in the service's environment.`,

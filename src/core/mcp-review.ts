@@ -10,9 +10,12 @@ import {
   isSecretName,
   literalPart,
   looksLikeSecretValue,
+  overrideValueForDisplay,
   redactArgs,
   redactUrlForDisplay,
+  referencedVariables,
 } from './mcp-args.js';
+import type { Path } from './path.js';
 import { REDACTED } from './redact.js';
 
 /**
@@ -56,8 +59,65 @@ export type McpTransport = z.infer<typeof McpTransportSchema>;
 export const McpActionSchema = z.enum(['add', 'change', 'remove']);
 export type McpAction = z.infer<typeof McpActionSchema>;
 
-/** An env variable or header: its name, and whether its value comes from a `${VAR}` reference. Never the value. */
-export const NamedValueSchema = z.object({ name: z.string(), reference: z.boolean() });
+/**
+ * Where a server is defined: `mcp.servers` (started by the gateway) or `nodeHost.mcp.servers`
+ * (started by the node host that reads this same config, on this machine, so the same probe
+ * and pin apply). A review without `location` is a gateway server, as before there were two.
+ */
+export const McpLocationSchema = z.enum(['gateway', 'nodeHost']);
+export type McpLocation = z.infer<typeof McpLocationSchema>;
+
+const locationPaths: Record<McpLocation, readonly string[]> = {
+  gateway: ['mcp', 'servers'],
+  nodeHost: ['nodeHost', 'mcp', 'servers'],
+};
+export const mcpLocations = Object.keys(locationPaths) as McpLocation[];
+
+/** The path of a server's entry (`serverPath('nodeHost', 'fs')` is `nodeHost.mcp.servers.fs`). */
+export function serverPath(location: McpLocation, server: string): Path {
+  return [...locationPaths[location], server].map((key) => ({ key }));
+}
+
+/** The servers at `location` that paths (`a.b` or parsed) lead into. */
+export function serversUnder(paths: readonly Path[], location: McpLocation): Set<string> {
+  const root = locationPaths[location];
+  const names = new Set<string>();
+  for (const path of paths) {
+    const server = path[root.length];
+    if (server === undefined || server.id !== undefined || server.index !== undefined) continue;
+    if (root.every((key, index) => isPlainKey(path[index], key))) names.add(server.key);
+  }
+  return names;
+}
+
+function isPlainKey(segment: Path[number] | undefined, key: string): boolean {
+  return segment !== undefined && segment.key === key && segment.id === undefined && segment.index === undefined;
+}
+
+/** How a server is named to an owner: `fs`, or `nodeHost:fs` for the node host's. */
+export function serverLabel(review: { server: string; location?: McpLocation | undefined }): string {
+  return review.location === 'nodeHost' ? `nodeHost:${review.server}` : review.server;
+}
+
+/**
+ * An env variable or header: its name, and whether its value comes from a `${VAR}` reference.
+ * Only for a value the proposer wrote (never one kept from the current document, which the
+ * proposer may not read) the card says more: `reads`, the variables its references read (an
+ * owner must see a server asking for `${OPENAI_API_KEY}`), and for an env variable that changes
+ * how the program loads code (`env_override`: NODE_OPTIONS, LD_PRELOAD, PATH, …) its `value`,
+ * with anything secret-looking in it redacted. Literal secrets are never shown.
+ */
+export const NamedValueSchema = z.object({
+  name: z.string(),
+  reference: z.boolean(),
+  value: z.string().optional(),
+  reads: z.string().optional(),
+  /**
+   * The value is the current document's, kept as it was: a secret the review never sees, so it
+   * cannot say whether it is a reference or a literal (`reference` is then false).
+   */
+  kept: z.boolean().optional(),
+});
 export type NamedValue = z.infer<typeof NamedValueSchema>;
 
 export const ProvenanceSchema = z.object({
@@ -98,6 +158,8 @@ export type SmokeTest = z.infer<typeof SmokeTestSchema>;
 
 export const McpReviewSchema = z.object({
   server: z.string(),
+  /** Absent for `mcp.servers`; `"nodeHost"` for `nodeHost.mcp.servers`. */
+  location: McpLocationSchema.optional(),
   action: McpActionSchema,
   transport: McpTransportSchema,
   command: z.string().nullable(),
@@ -183,34 +245,53 @@ export function parseServerEntry(value: Json | undefined): ServerEntry {
   };
 }
 
-export type ServerChange = { server: string; action: McpAction; entry: ServerEntry };
+export type ServerChange = { server: string; location: McpLocation; action: McpAction; entry: ServerEntry };
 
-function serversOf(document: JsonObject): JsonObject {
-  const mcp = document.mcp;
-  return isObject(mcp) && isObject(mcp.servers) ? mcp.servers : {};
+function serversOf(document: JsonObject, location: McpLocation): JsonObject {
+  let value: Json | undefined = document;
+  for (const key of locationPaths[location])
+    value = isObject(value) && Object.hasOwn(value, key) ? value[key] : undefined;
+  return isObject(value) ? value : {};
 }
 
 /**
- * Every server whose entry differs between the documents. Added and changed servers are read
- * from the target (what will run), removed ones from the base (what stops running).
+ * Every server at `location` whose entry differs between the documents, or that the proposer
+ * wrote to (`touched`) even if what it wrote equals the current entry: whether a server is
+ * reviewed must never tell the proposer that its guess equals a secret. Added and changed
+ * servers are read from the target (what will run), removed ones from the base (what stops running).
  */
-export function changedServers(base: JsonObject, target: JsonObject): ServerChange[] {
-  const before = serversOf(base);
-  const after = serversOf(target);
-  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])];
+export function changedServers(
+  base: JsonObject,
+  target: JsonObject,
+  location: McpLocation = 'gateway',
+  touched: ReadonlySet<string> = new Set(),
+): ServerChange[] {
+  const before = serversOf(base, location);
+  const after = serversOf(target, location);
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after), ...touched])];
   const changes: ServerChange[] = [];
   for (const server of names) {
     const had = Object.hasOwn(before, server);
     const has = Object.hasOwn(after, server);
-    if (had && has && deepEqual(before[server], after[server])) continue;
+    if (!had && !has) continue;
+    if (had && has && !touched.has(server) && deepEqual(before[server], after[server])) continue;
     const action: McpAction = !had ? 'add' : !has ? 'remove' : 'change';
-    changes.push({ server, action, entry: parseServerEntry(action === 'remove' ? before[server] : after[server]) });
+    changes.push({
+      server,
+      location,
+      action,
+      entry: parseServerEntry(action === 'remove' ? before[server] : after[server]),
+    });
   }
   return changes;
 }
 
-export function serverEntryIn(document: JsonObject, server: string): ServerEntry | null {
-  const servers = serversOf(document);
+export function serverEntryIn(
+  document: JsonObject,
+  server: string,
+  location: McpLocation = 'gateway',
+): ServerEntry | null {
+  const servers = serversOf(document, location);
   return Object.hasOwn(servers, server) ? parseServerEntry(servers[server]) : null;
 }
 
@@ -366,8 +447,43 @@ function fromPackageJson(facts: FileFacts | null | undefined): Provenance | null
   };
 }
 
-/** Removing a server starts nothing, so it gets no warnings: the owner only needs to see what goes. */
-export function buildReview(change: ServerChange, facts: ProbeFacts | null): McpReview {
+/** Which env variables and headers of a server entry hold a value the proposer wrote (see `NamedValueSchema`). */
+export type Supplied = (field: 'env' | 'headers', name: string) => boolean;
+
+const noneSupplied: Supplied = () => false;
+
+function namedValue(name: string, value: string | null, options: { header: boolean; supplied: boolean }): NamedValue {
+  // The review is built from the shown document (service/secrets.ts): a kept secret is a placeholder.
+  if (value === REDACTED) return { name, reference: false, kept: true };
+  const shown: NamedValue = { name, reference: isReference(name, value, options.header) };
+  if (!options.supplied || value === null) return shown;
+  const reads = referencedVariables(value);
+  if (reads.length > 0) shown.reads = reads.join(', ');
+  const override = options.header ? null : overrideValueForDisplay(name, value);
+  if (override !== null) shown.value = override;
+  return shown;
+}
+
+/**
+ * The review as surfaces that must not echo the proposer's values show it (SPEC §4: chat cards,
+ * audit, logs, events, webhooks): without `value` and `reads`, which are what the proposer
+ * wrote at a redacted path.
+ */
+export function withoutWrittenValues(review: McpReview): McpReview {
+  const strip = ({ name, reference, kept }: NamedValue): NamedValue =>
+    kept ? { name, reference, kept } : { name, reference };
+  return { ...review, env: review.env.map(strip), headers: review.headers.map(strip) };
+}
+
+/**
+ * Removing a server starts nothing, so it gets no warnings: the owner only needs to see what
+ * goes. `supplied` says which values the proposer wrote; only those are ever shown.
+ */
+export function buildReview(
+  change: ServerChange,
+  facts: ProbeFacts | null,
+  supplied: Supplied = noneSupplied,
+): McpReview {
   const { entry } = change;
   const analysis = entry.command === null ? null : analyzeCommand(entry.command, entry.args);
   const warnings: McpWarning[] = entry.problems.map((message) => ({ code: 'invalid_entry', message }));
@@ -391,16 +507,22 @@ export function buildReview(change: ServerChange, facts: ProbeFacts | null): Mcp
     ? { ...argProvenance, packageJson: null }
     : (fromPackageJson(facts?.script) ?? fromPackageJson(facts?.executable));
   const file = facts?.executable;
+  const shows = change.action !== 'remove';
   return {
     server: change.server,
+    ...(change.location === 'nodeHost' ? { location: change.location } : {}),
     action: change.action,
     transport: entry.transport,
     command: entry.command,
     args: redactArgs(entry.args),
     cwd: entry.cwd,
     url: entry.url === null ? null : redactUrlForDisplay(entry.url),
-    env: entry.env.map(({ name, value }) => ({ name, reference: isReference(name, value) })),
-    headers: entry.headers.map(({ name, value }) => ({ name, reference: isReference(name, value, true) })),
+    env: entry.env.map(({ name, value }) =>
+      namedValue(name, value, { header: false, supplied: shows && supplied('env', name) }),
+    ),
+    headers: entry.headers.map(({ name, value }) =>
+      namedValue(name, value, { header: true, supplied: shows && supplied('headers', name) }),
+    ),
     resolvedPath: file?.resolvedPath ?? null,
     absolute: file?.absolute ?? false,
     exists: file?.exists ?? false,

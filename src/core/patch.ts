@@ -1,5 +1,5 @@
 import fastJsonPatch from 'fast-json-patch';
-import { fail } from './errors.js';
+import { CountersignError, fail } from './errors.js';
 import { FORBIDDEN_KEYS, isIdKeyed, isObject, type Json, type JsonObject } from './json.js';
 import type { Operation } from './operations.js';
 import { child, element, formatPath, type Path } from './path.js';
@@ -51,38 +51,49 @@ function checkPointer(pointer: string, index: number): void {
   }
 }
 
+/** Looks at the document as it is just before an operation runs; may refuse it by throwing. */
+export type OperationCheck = (operation: Operation, index: number, document: Json) => void;
+
 /** RFC 6902 via fast-json-patch, on a copy; a failed `test` or unresolvable path is `invalid_patch`. */
-export function applyOperations(document: JsonObject, operations: readonly Operation[]): Json {
+export function applyOperations(document: JsonObject, operations: readonly Operation[], check?: OperationCheck): Json {
   operations.forEach((operation, index) => {
     checkPointer(operation.path, index);
     if ('from' in operation) checkPointer(operation.from, index);
   });
+  // The operations are copied too: fast-json-patch inserts an `add`/`replace` value by
+  // reference, so a later operation writing inside it would edit the caller's operations
+  // (the proposal as submitted) and the result would share objects with them.
+  const copies = structuredClone(operations) as Operation[];
+  let working: Json = structuredClone(document);
+  let index = 0;
   try {
-    // The operations are copied too: fast-json-patch inserts an `add`/`replace` value by
-    // reference, so a later operation writing inside it would edit the caller's operations
-    // (the proposal as submitted) and the result would share objects with them.
-    const copies = structuredClone(operations) as Operation[];
-    return fastJsonPatch.applyPatch(structuredClone(document), copies, true, true, true).newDocument as Json;
+    // One operation at a time (as applyPatch does), so `check` sees each intermediate document.
+    for (; index < copies.length; index++) {
+      const operation = copies[index] as Operation;
+      check?.(operation, index, working);
+      working = fastJsonPatch.applyOperation(working, operation, true, true, true, index).newDocument as Json;
+    }
+    return working;
   } catch (error) {
+    if (error instanceof CountersignError) throw error;
     const name = (error as { name?: string }).name ?? 'error';
-    const index = (error as { index?: number }).index;
     const reason = name === 'TEST_OPERATION_FAILED' ? 'its test failed' : name.toLowerCase().replace(/_/g, ' ');
-    fail('invalid_patch', `Operation ${index ?? '?'} cannot be applied: ${reason}.`, {
-      operation: index ?? null,
+    fail('invalid_patch', `Operation ${index} cannot be applied: ${reason}.`, {
+      operation: index,
       reason: name,
     });
   }
 }
 
 /** The document a proposal would produce; it must still be a JSON object. */
-export function applyPatchForm(document: JsonObject, form: PatchForm): JsonObject {
+export function applyPatchForm(document: JsonObject, form: PatchForm, check?: OperationCheck): JsonObject {
   let result: Json;
   switch (form.kind) {
     case 'merge':
       result = applyMergePatch(document, form.patch, form.replacePaths);
       break;
     case 'operations':
-      result = applyOperations(document, form.operations);
+      result = applyOperations(document, form.operations, check);
       break;
     case 'replace':
       result = form.document;

@@ -1,9 +1,9 @@
-import type { Path, Segment } from './path.js';
+import { type Path, readSegments, type Segment } from './path.js';
 
 /**
  * The pattern language of SPEC §3, compiled once. `**` is zero or more segments, `*` one
- * segment of any kind, `name[]` any element of array `name`, `name[id=x]` one element, and
- * `*` inside a key a glob within that key.
+ * segment of any kind, `name[]` any element of array `name`, `name[id=x]` one element, `*`
+ * inside a key a glob within that key, and a JSON-quoted key (`"a.b*"`) exactly that key.
  */
 type KeyTest = (key: string) => boolean;
 type SegmentTest =
@@ -30,21 +30,27 @@ function keyTest(text: string): KeyTest {
   return (key) => regex.test(key);
 }
 
-const elementSyntax = /^(.*)\[(?:id=(.+))?\]$/s;
-
+/**
+ * Compiles a `match`/`redact` pattern. Segments are read as paths are (`readSegments`): a
+ * JSON-quoted key (`"team.ops[west]"`, or `["team.ops[west]"]` after a segment) is always
+ * literal, so keys holding dots, brackets, quotes or stars can be named; `*`, `**` and globs
+ * only mean something in bare keys.
+ */
 export function compilePattern(source: string): Pattern {
   if (source.trim() === '') throw new Error('a pattern must not be empty');
-  const segments = source.split('.').map((text): SegmentTest => {
-    if (text === '') throw new Error(`"${source}" has an empty segment`);
-    if (text === '**') return { kind: 'globstar' };
-    if (text === '*') return { kind: 'any' };
-    const elementMatch = elementSyntax.exec(text);
-    if (elementMatch) {
-      const [, key = '', id] = elementMatch;
-      return { kind: 'element', key: keyTest(key), literal: key.includes('*') ? null : key, id: id ?? null };
+  const segments = readSegments(source).map(({ key, quoted, selector }): SegmentTest => {
+    if (!quoted && selector === null && key === '**') return { kind: 'globstar' };
+    if (!quoted && selector === null && key === '*') return { kind: 'any' };
+    const glob = !quoted && key.includes('*');
+    const test: KeyTest = glob ? keyTest(key) : (candidate) => candidate === key;
+    const literal = glob ? null : key;
+    if (selector === null) return { kind: 'key', key: test, literal };
+    if (selector.kind === 'index') {
+      throw new Error(
+        `${JSON.stringify(source)}: "${key}[${selector.index}]" names a position, which moves when the list is reordered; use "${key}[]" or "${key}[id=<id>]"`,
+      );
     }
-    if (/[[\]]/.test(text)) throw new Error(`"${source}": brackets must be "name[]" or "name[id=x]"`);
-    return { kind: 'key', key: keyTest(text), literal: text.includes('*') ? null : text };
+    return { kind: 'element', key: test, literal, id: selector.kind === 'id' ? selector.id : null };
   });
   return { source, segments };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { innerLeaves, type Leaf } from './diff.js';
-import { includesJson } from './json.js';
+import { includesJson, type Json } from './json.js';
 import { compilePattern, compilePatternSet, type Pattern, type PatternSet } from './pattern.js';
 
 export const tiers = ['allowlisted', 'protected', 'dangerous', 'blocked'] as const;
@@ -27,13 +27,87 @@ const PatternSchema = z.string().superRefine((source, context) => {
   }
 });
 
+/**
+ * The JSON Schema keywords a rule's `toSchema` may use. zod's converter silently ignores a
+ * keyword it does not know, and an ignored `maxItems` (or a typo of it) would quietly widen an
+ * allowlist, so anything outside this list stops start-up instead.
+ */
+const shapeKeywords = new Set([
+  'type',
+  'enum',
+  'const',
+  'minLength',
+  'maxLength',
+  'pattern',
+  'items',
+  'minItems',
+  'maxItems',
+  'uniqueItems',
+  'properties',
+  'required',
+  'additionalProperties',
+  'anyOf',
+  'oneOf',
+  'allOf',
+  'minimum',
+  'maximum',
+  'exclusiveMinimum',
+  'exclusiveMaximum',
+  'multipleOf',
+  'title',
+  'description',
+  '$comment',
+]);
+/** Keywords whose value is a map of names to schemas, or a list of schemas. */
+const schemaMaps = new Set(['properties']);
+const schemaLists = new Set(['anyOf', 'oneOf', 'allOf']);
+const schemaValues = new Set(['items', 'additionalProperties']);
+
+function unsupportedKeyword(schema: unknown, at: string): string | null {
+  if (typeof schema === 'boolean') return null;
+  if (typeof schema !== 'object' || schema === null || Array.isArray(schema)) return `${at} is not a schema`;
+  for (const [keyword, value] of Object.entries(schema)) {
+    if (!shapeKeywords.has(keyword)) return `${at}: "${keyword}" is not a supported keyword`;
+    let found: string | null = null;
+    if (schemaValues.has(keyword)) found = unsupportedKeyword(value, `${at}.${keyword}`);
+    else if (schemaLists.has(keyword)) {
+      if (!Array.isArray(value)) return `${at}.${keyword} must be a list of schemas`;
+      for (const [index, item] of value.entries()) found ??= unsupportedKeyword(item, `${at}.${keyword}[${index}]`);
+    } else if (schemaMaps.has(keyword)) {
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        return `${at}.${keyword} must be an object`;
+      for (const [name, item] of Object.entries(value)) found ??= unsupportedKeyword(item, `${at}.${keyword}.${name}`);
+    }
+    if (found) return found;
+  }
+  return null;
+}
+
+/** A `toSchema` compiled to a check of the new value (zod is loaded anyway; ajv would cost start-up time). */
+export function compileShape(schema: Json): (value: Json) => boolean {
+  const problem = unsupportedKeyword(schema, 'toSchema');
+  if (problem) throw new Error(problem);
+  const shape = z.fromJSONSchema(schema as Parameters<typeof z.fromJSONSchema>[0]);
+  return (value) => shape.safeParse(value).success;
+}
+
+const ShapeSchema = z.json().superRefine((schema, context) => {
+  try {
+    compileShape(schema);
+  } catch (error) {
+    context.addIssue({ code: 'custom', message: (error as Error).message });
+  }
+});
+
 export const RuleSchema = z
   .object({
     id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'rule ids are letters, digits, ".", "_" or "-"'),
     match: z.array(PatternSchema).min(1),
     tier: TierSchema,
+    // `toSchema`: the new value has this JSON Schema shape. A removal leaves no value of the
+    // wrong shape behind, so it passes (unlike `to`, where "absent" is never a listed value).
     when: z
-      .object({ to: z.array(z.json()), from: z.array(z.json()), toNot: z.array(z.json()) })
+      .object({ to: z.array(z.json()), from: z.array(z.json()), toNot: z.array(z.json()), toSchema: ShapeSchema })
       .partial()
       .strict()
       .optional(),
@@ -67,14 +141,45 @@ export const ApprovalSettingsSchema = z
   .strict();
 export type ApprovalSettings = z.infer<typeof ApprovalSettingsSchema>;
 
+/**
+ * Per-proposal caps (`checkLimits`): a change that is allowlisted path by path can still be
+ * hostile by its sheer size. Sizes are bytes of the document's JSON text. The defaults leave
+ * room for a 5 MB document and a 10,000-path change.
+ */
+export const PolicyLimitsSchema = z
+  .object({
+    /** The largest document a proposal may produce. */
+    maxDocumentBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(16 * 1024 * 1024),
+    /** How much larger than the current document one proposal may make it. */
+    maxGrowthBytes: z
+      .number()
+      .int()
+      .min(0)
+      .default(1024 * 1024),
+    /** The most changed paths one proposal may carry. */
+    maxChanges: z.number().int().min(1).default(20_000),
+  })
+  .strict();
+export type PolicyLimits = z.infer<typeof PolicyLimitsSchema>;
+
 export const PolicySchema = z
   .object({
     version: z.literal(1),
     mode: z.enum(['approve', 'hard-block']),
     defaultTier: TierSchema.default('protected'),
     redact: z.array(PatternSchema).default([]),
+    /**
+     * Entries whose existence matters on its own (an agent, an MCP server, a channel account):
+     * adding or removing one is a change at the entry's path (`identityLeaves`, SPEC §2).
+     */
+    identities: z.array(PatternSchema).default([]),
     rules: z.array(RuleSchema),
     approval: ApprovalSettingsSchema.default(ApprovalSettingsSchema.parse({})),
+    limits: PolicyLimitsSchema.default(PolicyLimitsSchema.parse({})),
   })
   .strict()
   .superRefine((policy, context) => {
@@ -88,8 +193,12 @@ export const PolicySchema = z
   });
 export type Policy = z.infer<typeof PolicySchema>;
 
-export type CompiledRule = Rule & { patterns: Pattern[]; order: number };
-export type CompiledPolicy = Policy & { compiledRules: CompiledRule[]; redactPatterns: Pattern[] };
+export type CompiledRule = Rule & { patterns: Pattern[]; order: number; toShape: ((value: Json) => boolean) | null };
+export type CompiledPolicy = Policy & {
+  compiledRules: CompiledRule[];
+  redactPatterns: Pattern[];
+  identityPatterns: Pattern[];
+};
 
 /** Parses and compiles a policy; the error names the bad field (e.g. `rules[3].tier`). */
 export function compilePolicy(input: unknown): CompiledPolicy {
@@ -98,8 +207,14 @@ export function compilePolicy(input: unknown): CompiledPolicy {
   const policy = parsed.data;
   return {
     ...policy,
-    compiledRules: policy.rules.map((rule, order) => ({ ...rule, patterns: rule.match.map(compilePattern), order })),
+    compiledRules: policy.rules.map((rule, order) => ({
+      ...rule,
+      patterns: rule.match.map(compilePattern),
+      order,
+      toShape: rule.when?.toSchema === undefined ? null : compileShape(rule.when.toSchema),
+    })),
     redactPatterns: policy.redact.map(compilePattern),
+    identityPatterns: policy.identities.map(compilePattern),
   };
 }
 
@@ -115,13 +230,14 @@ export type Classification = {
   review: 'mcp' | null;
 };
 
-function whenHolds(rule: Rule, leaf: Leaf): boolean {
+function whenHolds(rule: CompiledRule, leaf: Leaf): boolean {
   const when = rule.when;
   if (!when) return true;
   if (when.to && !includesJson(when.to, leaf.after)) return false;
   if (when.from && !includesJson(when.from, leaf.before)) return false;
   // A removal has no new value, and "absent" is never one of the listed values.
   if (when.toNot && includesJson(when.toNot, leaf.after)) return false;
+  if (rule.toShape && leaf.after !== undefined && !rule.toShape(leaf.after)) return false;
   return true;
 }
 

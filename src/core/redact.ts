@@ -1,6 +1,6 @@
 import { fail } from './errors.js';
-import { isIdKeyed, isObject, type Json, type JsonObject } from './json.js';
-import { child, element, formatPath, type Path, type Segment } from './path.js';
+import { deepEqual, isIdKeyed, isObject, type Json, type JsonObject } from './json.js';
+import { child, element, formatPath, type Path } from './path.js';
 import { type Pattern, patternSetOf } from './pattern.js';
 
 /** What a secret looks like everywhere outside the document: cards, config reads, logs, audit. */
@@ -8,6 +8,15 @@ export const REDACTED = '[redacted]';
 
 export function isRedactedPath(patterns: readonly Pattern[], path: Path): boolean {
   return patterns.length > 0 && patternSetOf(patterns).some(path);
+}
+
+/** Whether `path` or any place above it is redacted: everything inside a secret is secret. */
+export function isUnderRedactedPath(patterns: readonly Pattern[], path: Path): boolean {
+  if (patterns.length === 0) return false;
+  for (let length = path.length; length > 0; length--) {
+    if (isRedactedPath(patterns, path.slice(0, length))) return true;
+  }
+  return false;
 }
 
 function forEachChild(value: Json, path: Path, visit: (item: Json, at: Path, key: string | number) => void): void {
@@ -55,171 +64,84 @@ function counterpart(
 }
 
 /**
- * A `"[redacted]"` placeholder at a redacted path keeps the current secret, so an agent can
- * send back what it read from `GET /v1/config` without ever seeing the value.
+ * A `"[redacted]"` placeholder keeps the current secret, so an agent can send back what it read
+ * from `GET /v1/config` without ever seeing the value. `base` is the marked document
+ * (provenance.ts), so what a placeholder keeps is the secret's marker; `isSecret` tells markers.
+ * A placeholder keeps a secret only where the base holds one at the counterpart position: the
+ * same key, the same id in an id-keyed list, the same index in any other list. In a list that is
+ * not keyed by id, position is all that ties a placeholder to its secret, so everything up to
+ * the last placeholder must be as it was: otherwise a reorder could swap two secrets and the
+ * owner, seeing "[redacted]" twice, could not tell.
  */
-export function restoreRedacted(patterns: readonly Pattern[], base: JsonObject, target: JsonObject): JsonObject {
-  if (patterns.length === 0) return target;
-  return restore(patterns, base, target, []) as JsonObject;
+export function restoreRedacted(
+  patterns: readonly Pattern[],
+  base: JsonObject,
+  target: JsonObject,
+  isSecret: (value: Json | undefined) => boolean,
+  veil: (value: Json) => Json,
+): JsonObject {
+  return restore({ patterns, isSecret, veil }, base, target, []) as JsonObject;
 }
 
-function restore(patterns: readonly Pattern[], base: Json | undefined, target: Json, path: Path): Json {
+type RestoreContext = {
+  patterns: readonly Pattern[];
+  isSecret: (value: Json | undefined) => boolean;
+  veil: (value: Json) => Json;
+};
+
+function hasPlaceholder(value: Json): boolean {
+  if (value === REDACTED) return true;
+  if (Array.isArray(value)) return value.some(hasPlaceholder);
+  if (isObject(value)) return Object.values(value).some(hasPlaceholder);
+  return false;
+}
+
+function holdsSecret(context: RestoreContext, value: Json): boolean {
+  if (context.isSecret(value)) return true;
+  if (Array.isArray(value)) return value.some((item) => holdsSecret(context, item));
+  if (isObject(value)) return Object.values(value).some((item) => holdsSecret(context, item));
+  return false;
+}
+
+function restore(context: RestoreContext, base: Json | undefined, target: Json, path: Path): Json {
   // A subtree the patch did not touch is the base's own object: nothing in it can be a placeholder to resolve.
   if (base === target) return target;
-  if (target === REDACTED && isRedactedPath(patterns, path)) {
-    if (base === undefined) {
+  if (target === REDACTED) {
+    if (context.isSecret(base)) return base as Json;
+    if (isRedactedPath(context.patterns, path)) {
       fail('invalid_patch', `${formatPath(path)} holds "${REDACTED}" but there is no current secret to keep.`, {
         path: formatPath(path),
       });
     }
-    return base;
+    return target;
   }
   if (typeof target !== 'object' || target === null) return target;
   if (!Array.isArray(target)) {
-    // As below, without building the path of members the patch left as they were.
     const result: JsonObject = {};
     for (const [key, item] of Object.entries(target)) {
       const previous = isObject(base) ? base[key] : undefined;
-      result[key] = previous === item ? item : restore(patterns, previous, item, child(path, key));
+      result[key] = previous === item ? item : restore(context, previous, item, child(path, key));
     }
     return result;
   }
-  const idKeyed = Array.isArray(target) && isIdKeyed(target);
-  const result: Json = Array.isArray(target) ? [] : {};
-  forEachChild(target, path, (item, at, key) => {
-    const restored = restore(patterns, counterpart(base, target, key, idKeyed), item, at);
-    if (Array.isArray(result)) result.push(restored);
-    else result[key as string] = restored;
-  });
-  return result;
-}
-
-function collectStrings(value: Json, into: Set<string>): void {
-  if (typeof value === 'string') into.add(value);
-  else forEachChild(value, [], (item) => collectStrings(item, into));
-}
-
-function sortStrings(
-  patterns: readonly Pattern[],
-  value: Json,
-  path: Path,
-  hidden: Set<string>,
-  shown: Set<string>,
-): void {
-  if (isRedactedPath(patterns, path)) {
-    collectStrings(value, hidden);
-    return;
-  }
-  if (typeof value === 'string') shown.add(value);
-  forEachChild(value, path, (item, at) => sortStrings(patterns, item, at, hidden, shown));
-}
-
-/**
- * The strings `document` keeps only at redacted paths: what a reader of the redacted document
- * cannot know. Empty strings and the placeholder itself are never secrets worth guarding.
- */
-export function hiddenStrings(patterns: readonly Pattern[], document: JsonObject): Set<string> {
-  const hidden = new Set<string>();
-  if (patterns.length === 0) return hidden;
-  const shown = new Set<string>(['', REDACTED]);
-  sortStrings(patterns, document, [], hidden, shown);
-  for (const text of shown) hidden.delete(text);
-  return hidden;
-}
-
-/** Every string anywhere inside `value`, wherever it sits. */
-export function stringsIn(value: Json, into = new Set<string>()): Set<string> {
-  if (typeof value === 'string') into.add(value);
-  else if (Array.isArray(value)) for (const item of value) stringsIn(item, into);
-  else if (isObject(value)) for (const key in value) stringsIn(value[key] as Json, into);
-  return into;
-}
-
-/**
- * A place in the walk, its path built only when needed: `up` and `segment` spell the path (an
- * element of an array at a plain key takes that key, as `element` does), `from` is the place
- * the walk came from, whose path the walk also visited.
- */
-type Trail = { up: Trail; segment: Segment; from: Trail } | null;
-
-function trailPath(trail: Trail): Segment[] {
-  const path: Segment[] = [];
-  for (let at = trail; at !== null; at = at.up) path.push(at.segment);
-  return path.reverse();
-}
-
-function childTrail(trail: Trail, key: string): Trail {
-  return { up: trail, segment: { key }, from: trail };
-}
-
-/** `element(path, selector)` on a trail. */
-function elementTrail(trail: Trail, selector: { id: string } | { index: number }): Trail {
-  const last = trail?.segment;
-  if (trail === null || last === undefined || last.id !== undefined || last.index !== undefined) {
-    return { up: trail, segment: { key: '', ...selector }, from: trail };
-  }
-  return { up: trail.up, segment: { key: last.key, ...selector }, from: trail };
-}
-
-/**
- * `hiddenStrings(patterns, document)` restricted to `candidates`, without matching every path of
- * the document against the patterns: only the places where a candidate occurs are judged. The
- * walk of `hiddenStrings` stops at the first redacted path and hides every string below it, so
- * an occurrence is hidden when the path of any place the walk passed through to reach it
- * (itself and the root included) is redacted, and shown otherwise; a string is hidden when it
- * is never shown.
- */
-export function hiddenStringsAmong(
-  patterns: readonly Pattern[],
-  document: JsonObject,
-  candidates: ReadonlySet<string>,
-): Set<string> {
-  const hidden = new Set<string>();
-  if (patterns.length === 0 || candidates.size === 0) return hidden;
-  const shown = new Set<string>(['', REDACTED]);
-  const rootHidden = isRedactedPath(patterns, []);
-  const judge = (text: string, trail: Trail): void => {
-    if (shown.has(text)) return;
-    let redacted = rootHidden;
-    for (let at = trail; at !== null && !redacted; at = at.from) redacted = isRedactedPath(patterns, trailPath(at));
-    if (redacted) hidden.add(text);
-    else shown.add(text);
-  };
-  const walk = (value: Json, trail: Trail): void => {
-    if (Array.isArray(value)) {
-      const byId = isIdKeyed(value);
-      value.forEach((item, index) => {
-        if (typeof item === 'object' && item !== null) {
-          walk(item, elementTrail(trail, byId ? { id: (item as JsonObject).id as string } : { index }));
-        } else if (typeof item === 'string' && candidates.has(item)) {
-          judge(item, elementTrail(trail, { index }));
-        }
-      });
-    } else if (isObject(value)) {
-      for (const key of Object.keys(value)) {
-        const item = value[key] as Json;
-        if (typeof item === 'object' && item !== null) walk(item, childTrail(trail, key));
-        else if (typeof item === 'string' && candidates.has(item)) judge(item, childTrail(trail, key));
+  const idKeyed = isIdKeyed(target);
+  if (!idKeyed && Array.isArray(base) && holdsSecret(context, base)) {
+    const last = target.findLastIndex(hasPlaceholder);
+    const before = base;
+    for (let index = 0; index <= last; index++) {
+      const kept = before[index];
+      if (kept === undefined || !deepEqual(context.veil(kept), target[index] as Json)) {
+        fail(
+          'invalid_patch',
+          `${formatPath(path)} is a list not keyed by id: a "${REDACTED}" in it keeps its secret only when every element up to it is unchanged, so that no secret can change places unseen. Send the list with the secret values, or edit it with operations.`,
+          { path: formatPath(path) },
+        );
       }
     }
-  };
-  walk(document, null);
-  for (const text of shown) hidden.delete(text);
-  return hidden;
-}
-
-/** The first path at or below `path` where `value` would show one of `hidden` unredacted. */
-export function findHiddenString(
-  patterns: readonly Pattern[],
-  value: Json,
-  path: Path,
-  hidden: ReadonlySet<string>,
-): Path | null {
-  if (hidden.size === 0 || isRedactedPath(patterns, path)) return null;
-  if (typeof value === 'string') return hidden.has(value) ? path : null;
-  let found: Path | null = null;
-  forEachChild(value, path, (item, at) => {
-    found ??= findHiddenString(patterns, item, at, hidden);
+  }
+  const result: Json[] = [];
+  forEachChild(target, path, (item, at, key) => {
+    result.push(restore(context, counterpart(base, target, key, idKeyed), item, at));
   });
-  return found;
+  return result;
 }

@@ -3,7 +3,9 @@ import { ProposalStatusSchema } from './card.js';
 import { hashPattern } from './hash.js';
 import { OperationSchema } from './operations.js';
 
-const hash = z.string().regex(hashPattern, 'a hash is "sha256:" and 64 lowercase hex digits');
+const hash = z
+  .string()
+  .regex(hashPattern, 'a hash is "hmac-sha256:" and 64 lowercase hex digits, as the service gave it');
 const targetName = z.string().min(1).max(63).optional();
 
 /** Body of `POST /v1/proposals` (SPEC §4, Propose). */

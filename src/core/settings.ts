@@ -35,7 +35,9 @@ export const LimitsSchema = z
       .max(256 * 1024 * 1024)
       .default(8 * 1024 * 1024),
     maxDepth: z.number().int().min(4).max(1000).default(64),
-    maxKeys: z.number().int().min(100).max(10_000_000).default(1_000_000),
+    // A body with more keys than this is refused before anything is planned: a 5 MB OpenClaw
+    // document has tens of thousands, and 300,000 invented keys took seconds to refuse as changes.
+    maxKeys: z.number().int().min(100).max(10_000_000).default(200_000),
   })
   .strict();
 export type Limits = z.infer<typeof LimitsSchema>;

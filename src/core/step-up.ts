@@ -17,7 +17,10 @@ export function lockedUntil(failures: readonly Date[], now: Date): Date | null {
   return until > now.getTime() ? new Date(until) : null;
 }
 
-/** A recent code covers later approvals of the same or a lower tier until the cooldown ends. */
+/**
+ * A recent code covers later approvals of the same or a lower tier until the cooldown ends. The
+ * cooldown passed in must be the approving credential's own (SPEC §4: per credential).
+ */
 export function cooldownCovers(
   cooldown: { until: string | null; tier: string | null },
   tier: Tier,
@@ -26,4 +29,19 @@ export function cooldownCovers(
   if (!cooldown.until || !cooldown.tier) return false;
   if (Date.parse(cooldown.until) <= now.getTime()) return false;
   return tierRank(tier) <= tierRank(cooldown.tier as Tier);
+}
+
+/**
+ * Whether an approval without a code may pass on the credential's cooldown. A locked owner's
+ * cooldowns are ended by the lockout; should one survive (a lock reached by failures recorded
+ * elsewhere), it is still not usable while the lock lasts.
+ */
+export function cooldownApplies(
+  cooldown: { until: string | null; tier: string | null } | null,
+  tier: Tier,
+  now: Date,
+  locked: Date | null,
+): boolean {
+  if (cooldown === null || locked !== null) return false;
+  return cooldownCovers(cooldown, tier, now);
 }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { WebhookEvent, WebhookSettings } from './settings.js';
+import { inertJsonText } from './text/inert.js';
 
 /** The header every delivery carries: `sha256=<hex HMAC-SHA256 of the raw body, keyed with the webhook's secret>`. */
 export const SIGNATURE_HEADER = 'x-countersign-signature';
@@ -14,9 +15,21 @@ export type WebhookPayload = {
   data: unknown;
 };
 
-/** The exact bytes sent (and signed). Data carried by events is already redacted. */
+/**
+ * The exact bytes sent (and signed). Data carried by events is already redacted.
+ *
+ * Inert (issue 10 item 4): a webhook carries the card as JSON data, never a rendered text or
+ * markdown card, so there is no markup to escape here; receivers that show it to people must
+ * render it inert themselves (or fetch `GET /v1/proposals/:id/card?format=markdown`, which is).
+ * What this body does guarantee is that its bytes hold no raw character that acts on a terminal
+ * or hides text: JSON already escapes C0 controls, and `inertJsonText` writes DEL, C1, bidi
+ * overrides, zero-width and other invisible characters as `\uXXXX` too. Parsed, the body is the
+ * same value; printed raw (a receiver's log, `cat`), it is safe to read.
+ */
 export function webhookBody(payload: WebhookPayload): string {
-  return JSON.stringify({ id: payload.id, event: payload.event, createdAt: payload.createdAt, data: payload.data });
+  return inertJsonText(
+    JSON.stringify({ id: payload.id, event: payload.event, createdAt: payload.createdAt, data: payload.data }),
+  );
 }
 
 export function signBody(secret: string, body: string | Buffer): string {

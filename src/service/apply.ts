@@ -8,6 +8,7 @@ import type { Service, TargetRuntime } from './context.js';
 import { currentDocument, parseDocument, rememberDocument } from './document.js';
 import { voidAsStale } from './lifecycle.js';
 import { executableDrift, refuseExecutableChanged } from './mcp.js';
+import { afterBaseMoved } from './rebase.js';
 
 /** Why an apply is allowed, carried from the decision into the audit record (and through a crash). */
 export type ApplyReason = {
@@ -53,19 +54,13 @@ export function applyProposal(
   const drift = executableDrift(card, record.targetDocument);
   if (drift) refuseExecutableChanged(service, target, record, drift);
 
+  const written = writtenHash(service, target, record);
   withAudit(service, () => {
     service.db
       .prepare(
         'INSERT INTO apply_intents (proposal_id, target, base_hash, target_hash, context, created_at) VALUES (?, ?, ?, ?, ?, ?)',
       )
-      .run(
-        card.id,
-        target.name,
-        card.baseHash,
-        card.targetHash,
-        JSON.stringify({ from, reason }),
-        service.now().toISOString(),
-      );
+      .run(card.id, target.name, card.baseHash, written, JSON.stringify({ from, reason }), service.now().toISOString());
   });
 
   try {
@@ -84,9 +79,33 @@ export function applyProposal(
     throw error;
   }
   const applied = service.proposals.get(card.id) as ProposalRecord;
-  service.events.emit('proposal.resolved', applied.card);
-  service.events.emit('change.applied', { target: target.name, hash: card.targetHash, proposal: applied.card });
-  return { hash: card.targetHash, restartRequired: card.restartRequired, proposal: applied.card };
+  // Events go to chat bridges and webhooks: they carry the public card (SPEC §4).
+  service.events.emit('proposal.resolved', applied.publicCard);
+  service.events.emit('change.applied', { target: target.name, hash: written, proposal: applied.publicCard });
+  baseMovedBy(service, target, record, written);
+  return { hash: written, restartRequired: card.restartRequired, proposal: applied.card };
+}
+
+/**
+ * The hash of the document an apply writes. It is the card's target hash, except where the card
+ * shows a blinded one (plan.ts: the proposer wrote a secret), so it is computed from the text.
+ */
+export function writtenHash(service: Service, target: TargetRuntime, record: ProposalRecord): string {
+  return documentHash(service.hashKey, parseDocument(record.targetDocument, target.path));
+}
+
+/**
+ * The document is now `record`'s target (hash `written`): every other open proposal made on the
+ * old base is rebased or voided at once, so none stays listed as approvable (issue 10, items 10, 11).
+ */
+function baseMovedBy(service: Service, target: TargetRuntime, record: ProposalRecord, written: string): void {
+  const value = parseDocument(record.targetDocument, target.path);
+  afterBaseMoved(
+    service,
+    target,
+    { text: record.targetDocument, value, hash: written },
+    { cause: 'applied', applied: record.card },
+  );
 }
 
 export function completeApply(
@@ -98,6 +117,7 @@ export function completeApply(
   details: Record<string, string | boolean> = {},
 ): void {
   const { card } = record;
+  const written = writtenHash(service, target, record);
   withAudit(service, () => {
     service.db.prepare('DELETE FROM apply_intents WHERE proposal_id = ?').run(card.id);
     const moved = service.proposals.transition(
@@ -107,16 +127,17 @@ export function completeApply(
       resolution('applied', service.now(), {
         by: reason.approvedBy ?? reason.actor,
         stepUp: reason.stepUp,
-        hash: card.targetHash,
+        hash: written,
         reason: reason.why,
       }),
       service.now(),
     );
     if (!moved) fail('not_pending', 'This proposal was already resolved.');
-    rememberDocument(service, target.name, card.targetHash, record.targetDocument);
+    rememberDocument(service, target.name, written, record.targetDocument);
     appendAudit(service, {
       kind: 'change.applied',
       ...proposalAuditFields(target, card),
+      targetHash: written,
       actor: reason.actor,
       stepUp: reason.stepUp,
       details: {
@@ -169,9 +190,10 @@ export function reconcileIntents(service: Service): Array<{ proposalId: string; 
       continue;
     }
     const context = JSON.parse(row.context) as { from: ProposalStatus[]; reason: ApplyReason };
-    const current = currentHashOf(target);
+    const current = currentHashOf(service, target);
     if (current === row.target_hash) {
       completeApply(service, target, record, context.from, context.reason, { recovered: true });
+      baseMovedBy(service, target, record, current);
       outcomes.push({ proposalId: row.proposal_id, outcome: 'completed' });
     } else {
       markFailed(service, target, record.card, 'The service stopped before the document was replaced.');
@@ -182,9 +204,9 @@ export function reconcileIntents(service: Service): Array<{ proposalId: string; 
 }
 
 /** Hash of the file as it is, without recording drift: reconciliation must look before judging. */
-function currentHashOf(target: TargetRuntime): string | null {
+function currentHashOf(service: Service, target: TargetRuntime): string | null {
   try {
-    return documentHash(parseDocument(readDocumentText(target.path), target.path));
+    return documentHash(service.hashKey, parseDocument(readDocumentText(target.path), target.path));
   } catch {
     return null;
   }

@@ -5,12 +5,13 @@ import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import type { Card } from '../core/card.js';
 import { SetupError } from '../core/errors.js';
-import { documentHash } from '../core/hash.js';
+import { canonical, deriveKey, type HashKey, sha256 } from '../core/hash.js';
 import { type CompiledPolicy, compilePolicy, PolicyError } from '../core/policy.js';
 import type { DocumentValidator } from '../core/schema-issues.js';
 import { type ReloadHook, type Settings, SettingsSchema } from '../core/settings.js';
 import { AuditLog } from '../store/audit-log.js';
 import { type Db, openDatabase } from '../store/database.js';
+import { loadInstallationKey } from '../store/installation-key.js';
 import { ProposalStore } from '../store/proposals.js';
 import { TokenStore } from '../store/tokens.js';
 import { loadSchemaValidator } from './schema.js';
@@ -43,6 +44,10 @@ export type Service = {
   audit: AuditLog;
   targets: Map<string, TargetRuntime>;
   defaultTarget: string;
+  /** Keys every base/patch/target hash (SPEC §1); derived from the installation key. */
+  hashKey: HashKey;
+  /** Keys the audit's value fingerprints (SPEC §5). */
+  fingerprintKey: HashKey;
   now: () => Date;
   log: Logger;
   events: EventEmitter<ServiceEvents>;
@@ -74,7 +79,8 @@ export function loadSettings(dataDir: string): Settings {
 export function loadPolicy(file: string): { policy: CompiledPolicy; policyHash: string } {
   const raw = readJson(file, 'policy');
   try {
-    return { policy: compilePolicy(raw), policyHash: documentHash(raw) };
+    // The policy is no secret: a plain digest lets anyone check which policy decided.
+    return { policy: compilePolicy(raw), policyHash: sha256(canonical(raw)) };
   } catch (error) {
     if (error instanceof PolicyError) throw new SetupError(`Policy ${file} is invalid:\n${error.message}`);
     throw error;
@@ -110,6 +116,7 @@ export function openService(dataDir: string, options: OpenOptions = {}): Service
     });
   }
   const db = openDatabase(join(root, DATABASE_FILE), { readonly: options.readonlyDatabase ?? false });
+  const secret = loadInstallationKey(root);
   return {
     dataDir: root,
     settings,
@@ -119,6 +126,8 @@ export function openService(dataDir: string, options: OpenOptions = {}): Service
     audit: new AuditLog(db),
     targets,
     defaultTarget: (settings.targets[0] as { name: string }).name,
+    hashKey: deriveKey(secret, 'document-hash'),
+    fingerprintKey: deriveKey(secret, 'fingerprint'),
     now: options.now ?? (() => new Date()),
     log: options.logger ?? pino({ level: 'silent' }),
     events: new EventEmitter<ServiceEvents>(),

@@ -96,8 +96,9 @@ export function approve(service: Service, caller: Credential, id: string, reques
         details: { grantExpiresAt },
       });
     });
-    const approved = (service.proposals.get(id) as ProposalRecord).card;
-    service.events.emit('proposal.resolved', approved);
+    const approvedRecord = service.proposals.get(id) as ProposalRecord;
+    const approved = approvedRecord.card;
+    service.events.emit('proposal.resolved', approvedRecord.publicCard);
     return { status: 'approved', grant: { expiresAt: grantExpiresAt }, proposal: approved };
   }
   const applied = applyProposal(service, target, record, ['pending'], {
@@ -167,9 +168,9 @@ function close(
       reason,
     });
   });
-  const closed = (service.proposals.get(card.id) as ProposalRecord).card;
-  service.events.emit('proposal.resolved', closed);
-  return closed;
+  const closedRecord = service.proposals.get(card.id) as ProposalRecord;
+  service.events.emit('proposal.resolved', closedRecord.publicCard);
+  return closedRecord.card;
 }
 
 function requireOpen(service: Service, card: Card): void {

@@ -7,6 +7,7 @@ import { readDocumentText } from '../store/document-file.js';
 import { statement } from '../store/statements.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
+import { afterBaseMoved } from './rebase.js';
 
 export type CurrentDocument = { text: string; value: JsonObject; hash: string };
 
@@ -37,10 +38,10 @@ const lastHashed = new WeakMap<TargetRuntime, { text: string; hash: string }>();
  * the file rarely changes between requests, so the same text is not canonicalised and hashed
  * again (canonical JSON of a large document costs far more than reading and comparing it).
  */
-function hashOfText(target: TargetRuntime, text: string, value: JsonObject): string {
+function hashOfText(service: Service, target: TargetRuntime, text: string, value: JsonObject): string {
   const known = lastHashed.get(target);
   if (known !== undefined && known.text === text) return known.hash;
-  const hash = documentHash(value);
+  const hash = documentHash(service.hashKey, value);
   lastHashed.set(target, { text, hash });
   return hash;
 }
@@ -53,7 +54,7 @@ function hashOfText(target: TargetRuntime, text: string, value: JsonObject): str
 export function currentDocument(service: Service, target: TargetRuntime): CurrentDocument {
   const text = readDocumentText(target.path);
   const value = parseDocument(text, target.path);
-  const hash = hashOfText(target, text, value);
+  const hash = hashOfText(service, target, text, value);
   // The remembered document is only needed when the file moved on: read the hash alone first.
   const remembered = statement(service.db, 'SELECT last_hash FROM targets WHERE name = ?').get(target.name) as
     | Pick<TargetRow, 'last_hash'>
@@ -63,9 +64,11 @@ export function currentDocument(service: Service, target: TargetRuntime): Curren
     | TargetRow
     | undefined;
   if (row?.last_hash === hash) return { text, value, hash };
+  let drifted = false;
   try {
     withAudit(service, () => {
       if (row) {
+        drifted = true;
         const previous = parseDocument(row.last_document, target.path);
         const paths = diffDocuments(previous, value).leaves.map((leaf) => formatPath(leaf.path));
         appendAudit(service, {
@@ -83,6 +86,8 @@ export function currentDocument(service: Service, target: TargetRuntime): Curren
     // Reads keep working while the database is unwritable; writes will fail closed on their own.
     service.log.warn({ err: error, target: target.name }, 'could not record the document state');
   }
+  // Proposals made on the old document can never apply: void them now, not at approval time.
+  if (drifted) afterBaseMoved(service, target, { text, value, hash }, { cause: 'outside' });
   return { text, value, hash };
 }
 

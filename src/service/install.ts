@@ -52,7 +52,7 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
   try {
     const text = readDocumentText(configPath);
     const document = parseDocument(text, configPath);
-    withAudit(service, () => rememberDocument(service, 'openclaw', documentHash(document), text));
+    withAudit(service, () => rememberDocument(service, 'openclaw', documentHash(service.hashKey, document), text));
     const owner = mintToken(service, { role: 'owner', name: 'owner', surface: 'cli' });
     const agent = mintToken(service, { role: 'agent', name: 'main', agentId: 'main' });
     return { dataDir: root, configPath, ownerToken: owner.token, agentToken: agent.token };

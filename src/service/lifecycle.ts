@@ -33,7 +33,7 @@ export function expireOverdue(service: Service): number {
   }
   for (const { id } of overdue) {
     const record = service.proposals.get(id);
-    if (record) service.events.emit('proposal.resolved', record.card);
+    if (record) service.events.emit('proposal.resolved', record.publicCard);
   }
   return overdue.length;
 }
@@ -50,22 +50,42 @@ export function voidAsStale(
   details: Record<string, string>,
   error: CountersignError,
 ): never {
+  markStale(service, target, record, why, details);
+  throw error;
+}
+
+/**
+ * Moves an open proposal to `stale`, audited as `proposal.stale` and announced as
+ * `proposal.resolved` (with the public card), so lists and open pages stop offering it. Only
+ * the call that actually moved it records anything: a proposal already voided (say, when the
+ * document moved) is not voided twice. Returns whether it moved.
+ */
+export function markStale(
+  service: Service,
+  target: TargetRuntime,
+  record: ProposalRecord,
+  why: string,
+  details: Record<string, string>,
+): boolean {
   const { card } = record;
-  withAudit(service, () => {
-    service.proposals.transition(
+  const moved = withAudit(service, () => {
+    const changed = service.proposals.transition(
       card.id,
       ['pending', 'approved'],
       'stale',
       resolution('stale', service.now(), { reason: why }),
       service.now(),
     );
-    appendAudit(service, {
-      kind: 'proposal.stale',
-      ...proposalAuditFields(target, card),
-      details: { ...details, why },
-    });
+    if (changed) {
+      appendAudit(service, {
+        kind: 'proposal.stale',
+        ...proposalAuditFields(target, card),
+        details: { ...details, why },
+      });
+    }
+    return changed;
   });
-  const updated = service.proposals.get(card.id);
-  if (updated) service.events.emit('proposal.resolved', updated.card);
-  throw error;
+  const updated = moved ? service.proposals.get(card.id) : null;
+  if (updated) service.events.emit('proposal.resolved', updated.publicCard);
+  return moved;
 }

@@ -1,25 +1,33 @@
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, resolve } from 'node:path';
-import type { Actor, Card } from '../core/card.js';
+import type { Actor, Card, Change } from '../core/card.js';
 import { CountersignError, fail } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
 import {
   buildReview,
   changedServers,
   isLoopbackUrl,
+  type McpLocation,
   type McpReview,
   type McpWarning,
+  mcpLocations,
   PIN_FIELDS,
   pinDifference,
   probeRequest,
   type ServerEntry,
   type SmokeTool,
+  type Supplied,
   scrubSecrets,
   secretValuesOf,
   serverEntryIn,
+  serverLabel,
+  serverPath,
+  serversUnder,
 } from '../core/mcp-review.js';
 import { classifyTools } from '../core/mcp-tools.js';
+import { formatPath, parsePath, type Segment } from '../core/path.js';
+import { REDACTED } from '../core/redact.js';
 import type { SmokeTestRequest } from '../core/requests.js';
 import { probeServer } from '../mcp/probe.js';
 import type { ToolListing } from '../mcp/smoke-test.js';
@@ -42,39 +50,108 @@ const smokeTestClient = () => import('../mcp/smoke-test.js');
  * which is what the review promises: "as this machine sees it now".
  */
 
-/** Reviews of every server under `mcp.servers` that the change adds, changes or removes. */
-export function reviewMcpServers(base: JsonObject, target: JsonObject, env = process.env): McpReview[] {
-  const changes = changedServers(base, target);
+const serverRoots: ReadonlyArray<readonly string[]> = mcpLocations.map((location) =>
+  serverPath(location, '')
+    .slice(0, -1)
+    .map((segment) => segment.key),
+);
+
+/**
+ * Whether a change can add, change or remove an MCP server: a path under `mcp.servers` or
+ * `nodeHost.mcp.servers`, or above one (`mcp: null` removes every server). A path that cannot
+ * be read counts, since reviewing too often only costs a look at the files.
+ */
+export function touchesMcpServers(changes: ReadonlyArray<{ path: string }>): boolean {
+  return changes.some(({ path }) => {
+    let segments: Segment[];
+    try {
+      segments = parsePath(path);
+    } catch {
+      return true;
+    }
+    return serverRoots.some((root) =>
+      root.every((key, index) => {
+        const segment = segments[index];
+        if (segment === undefined) return true; // an ancestor of the servers
+        return segment.key === key && segment.id === undefined && segment.index === undefined;
+      }),
+    );
+  });
+}
+
+/**
+ * The values the proposer wrote itself, from the owner's view of the changes: a change with
+ * no `from` whose new value is not the placeholder. Only those may be shown on the review; a
+ * value kept from the current document is a secret the proposer may not read. Deciding by
+ * provenance, never by comparing values, keeps the card from saying "equal to the current one".
+ */
+function suppliedBy(changes: readonly Change[], location: McpLocation, server: string): Supplied {
+  const written = new Set(
+    changes
+      .filter((change) => change.op !== 'remove' && change.from === undefined && change.after !== undefined)
+      .filter((change) => change.after !== REDACTED)
+      .map((change) => change.path),
+  );
+  const entry = serverPath(location, server);
+  return (field, name) => written.has(formatPath([...entry, { key: field }, { key: name }]));
+}
+
+function readablePath(path: string): Segment[][] {
+  try {
+    return [parsePath(path)];
+  } catch {
+    return [];
+  }
+}
+
+export type ReviewOptions = {
+  /** The environment the files are looked up with. */
+  env?: NodeJS.ProcessEnv;
+  /**
+   * The owner's view of the changes (`plan.changes`): which values the proposer wrote, so
+   * that the review can show override values and the variables references read. Without it
+   * no value is shown.
+   */
+  changes?: readonly Change[];
+};
+
+/** Reviews of every server under `mcp.servers` and `nodeHost.mcp.servers` that the change adds, changes or removes. */
+export function reviewMcpServers(base: JsonObject, target: JsonObject, options: ReviewOptions = {}): McpReview[] {
+  const env = options.env ?? process.env;
+  const paths = (options.changes ?? []).flatMap((change) => readablePath(change.path));
+  const changes = mcpLocations.flatMap((location) =>
+    changedServers(base, target, location, serversUnder(paths, location)),
+  );
   if (changes.length === 0) return [];
   const reviews = changes.map((change) => {
     const request = probeRequest(change.entry);
-    return buildReview(change, request ? probeServer(request, env) : null);
+    const supplied = suppliedBy(options.changes ?? [], change.location, change.server);
+    return buildReview(change, request ? probeServer(request, env) : null, supplied);
   });
-  // The review never copies a value, but a value can also appear where it was not expected
-  // (an argument, a path); the card must not show it there either.
+  // The review never copies a secret, but a value can also appear where it was not expected
+  // (an argument, a path, an override); the card must not show it there either.
   const entries = changes.flatMap((change) => [
     change.entry,
-    ...[serverEntryIn(base, change.server), serverEntryIn(target, change.server)].filter(
-      (entry): entry is ServerEntry => entry !== null,
-    ),
+    ...[
+      serverEntryIn(base, change.server, change.location),
+      serverEntryIn(target, change.server, change.location),
+    ].filter((entry): entry is ServerEntry => entry !== null),
   ]);
   return scrubSecrets(reviews, secretValuesOf(entries), PIN_FIELDS);
 }
 
+export type Drift = { server: string; location?: McpLocation; reason: string };
+
 /** The first reviewed server whose program is no longer the one the owner saw, and how. */
-export function executableDrift(
-  card: Card,
-  targetDocument: string,
-  env = process.env,
-): { server: string; reason: string } | null {
+export function executableDrift(card: Card, targetDocument: string, env = process.env): Drift | null {
   const pinned = card.review.mcp.filter((review) => review.action !== 'remove' && review.transport === 'stdio');
   if (pinned.length === 0) return null;
   const document = JSON.parse(targetDocument) as JsonObject;
   for (const review of pinned) {
-    const entry = serverEntryIn(document, review.server);
+    const entry = serverEntryIn(document, review.server, review.location ?? 'gateway');
     const request = entry ? probeRequest(entry) : null;
     const reason = pinDifference(review, request ? probeServer(request, env) : null);
-    if (reason) return { server: review.server, reason };
+    if (reason) return { server: review.server, ...(review.location ? { location: review.location } : {}), reason };
   }
   return null;
 }
@@ -82,7 +159,7 @@ export function executableDrift(
 // ---------------------------------------------------------------------------------------------
 // Smoke test
 
-export type SmokeTestResult = { server: string; tools: SmokeTool[]; warnings: McpWarning[] };
+export type SmokeTestResult = { server: string; location?: McpLocation; tools: SmokeTool[]; warnings: McpWarning[] };
 
 /** Spawning programs is not free; a burst of clicks must not start a burst of servers. */
 const MAX_CONCURRENT = 2;
@@ -137,17 +214,26 @@ function pickReview(card: Card, server: string | undefined): { review: McpReview
           0,
           reviews.findIndex((review) => review.action !== 'remove'),
         )
-      : reviews.findIndex((review) => review.server === server);
+      : byName(reviews, server);
   const review = reviews[index];
   if (!review) {
     fail('not_found', `This proposal reviews no MCP server named "${server}".`, {
-      servers: reviews.map((entry) => entry.server),
+      servers: reviews.map(serverLabel),
     });
   }
   if (review.action === 'remove') {
-    fail('invalid_request', `The proposal removes "${review.server}"; a server that is going away is not started.`);
+    fail(
+      'invalid_request',
+      `The proposal removes "${serverLabel(review)}"; a server that is going away is not started.`,
+    );
   }
   return { review, index };
+}
+
+/** A gateway server by its name; a node host's one as `nodeHost:<name>` when no gateway server is called that. */
+function byName(reviews: readonly McpReview[], server: string): number {
+  const gateway = reviews.findIndex((review) => review.location === undefined && review.server === server);
+  return gateway >= 0 ? gateway : reviews.findIndex((review) => serverLabel(review) === server);
 }
 
 function listingWarnings(listing: ToolListing): McpWarning[] {
@@ -189,19 +275,22 @@ export async function smokeTest(
     });
   }
   const target = resolveTarget(service, card.target);
-  const { review } = pickReview(card, request.server);
+  const { review, index } = pickReview(card, request.server);
   const env = options.env ?? process.env;
-  const entry = serverEntryIn(JSON.parse(record.targetDocument) as JsonObject, review.server);
-  if (!entry) fail('not_found', `The proposed document has no MCP server "${review.server}".`);
+  const location = review.location ?? 'gateway';
+  const label = serverLabel(review);
+  const entry = serverEntryIn(JSON.parse(record.targetDocument) as JsonObject, review.server, location);
+  if (!entry) fail('not_found', `The proposed document has no MCP server "${label}".`);
+  const identity = { server: review.server, ...(review.location ? { location: review.location } : {}) };
 
   const secrets = secretValuesOf([entry], referencedValues(entry, env));
 
   if (entry.transport !== 'stdio' && entry.url === null) {
-    fail('invalid_request', `MCP server "${review.server}" has no URL to connect to.`);
+    fail('invalid_request', `MCP server "${label}" has no URL to connect to.`);
   }
   if (entry.transport !== 'stdio' && entry.url !== null && !isLoopbackUrl(entry.url) && request.allowRemote !== true) {
     return {
-      server: review.server,
+      ...identity,
       tools: [],
       warnings: [
         {
@@ -231,10 +320,10 @@ export async function smokeTest(
 
   const classified = classifyTools(listing.tools);
   const result = scrubSecrets(
-    { server: review.server, tools: classified.tools, warnings: [...listingWarnings(listing), ...classified.warnings] },
+    { ...identity, tools: classified.tools, warnings: [...listingWarnings(listing), ...classified.warnings] },
     secrets,
   );
-  recordSmokeTest(service, caller, target, id, result);
+  recordSmokeTest(service, caller, target, id, index, result);
   return result;
 }
 
@@ -279,6 +368,7 @@ function recordSmokeTest(
   caller: Credential,
   target: TargetRuntime,
   id: string,
+  index: number,
   result: SmokeTestResult,
 ): void {
   const actor: Actor = {
@@ -295,8 +385,9 @@ function recordSmokeTest(
     const card: Card = {
       ...current.card,
       review: {
-        mcp: current.card.review.mcp.map((review) =>
-          review.server === result.server && review.action !== 'remove'
+        // The review list is fixed when the proposal is made, so the position names the server.
+        mcp: current.card.review.mcp.map((review, at) =>
+          at === index && review.server === result.server && review.action !== 'remove'
             ? {
                 ...review,
                 smokeTest: {
@@ -317,6 +408,7 @@ function recordSmokeTest(
       actor,
       details: {
         server: result.server,
+        ...(result.location ? { location: result.location } : {}),
         tools: result.tools.map((tool) => ({
           name: tool.name,
           destructive: tool.destructive,
@@ -339,17 +431,20 @@ export function refuseExecutableChanged(
   service: Service,
   target: TargetRuntime,
   record: ProposalRecord,
-  drift: { server: string; reason: string },
+  drift: Drift,
 ): never {
-  const why = `The program of MCP server "${drift.server}" changed after review: ${drift.reason}`;
+  const label = serverLabel(drift);
+  const where = drift.location === 'nodeHost' ? "the node host's MCP server" : 'MCP server';
+  const why = `The program of ${where} "${drift.server}" changed after review: ${drift.reason}`;
   voidAsStale(
     service,
     target,
     record,
     why,
-    { executableChanged: drift.server },
+    { executableChanged: label },
     new CountersignError('executable_changed', `${why} Ask for a new proposal and review it again.`, {
       server: drift.server,
+      ...(drift.location ? { location: drift.location } : {}),
     }),
   );
 }

@@ -1,15 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, buildCard, type Card } from '../core/card.js';
 import { CountersignError, fail } from '../core/errors.js';
+import { checkLimits } from '../core/limits.js';
 import type { PatchForm } from '../core/patch.js';
-import { planChange } from '../core/plan.js';
+import { type PlanResult, planChange } from '../core/plan.js';
 import type { ProposeRequest } from '../core/requests.js';
+import { publicCardOf } from '../store/proposals.js';
 import type { Credential } from '../store/tokens.js';
 import { applyProposal } from './apply.js';
 import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service } from './context.js';
 import { currentDocument, resolveTarget } from './document.js';
-import { reviewMcpServers } from './mcp.js';
+import { reviewMcpServers, touchesMcpServers } from './mcp.js';
+import { markedDocument, redactedDocument, reviewView } from './secrets.js';
 
 export type ProposeOutcome =
   | { httpStatus: 200; body: { status: 'unchanged'; hash: string } }
@@ -31,7 +34,17 @@ function patchForm(request: ProposeRequest): PatchForm {
  * SPEC §4 Propose, in the order a caller would want to learn what is wrong: stale base, bad
  * patch, nothing to do, refused by policy, invalid result, then store (and apply if allowlisted).
  */
-export function propose(service: Service, caller: Credential, request: ProposeRequest): ProposeOutcome {
+export type ProposeOptions = {
+  /** The proposed document was written by the service itself (a rollback): its secrets are the document's. */
+  trusted?: boolean;
+};
+
+export function propose(
+  service: Service,
+  caller: Credential,
+  request: ProposeRequest,
+  options: ProposeOptions = {},
+): ProposeOutcome {
   const target = resolveTarget(service, request.target);
   const current = currentDocument(service, target);
   if (request.baseHash !== current.hash) {
@@ -42,10 +55,31 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
   if (request.replacePaths && request.patch === undefined) {
     fail('invalid_request', '"replacePaths" only applies to a merge "patch".');
   }
-  const plan = planChange(target.policy, current.value, current.hash, patchForm(request));
-  if (plan.kind === 'unchanged') return { httpStatus: 200, body: { status: 'unchanged', hash: current.hash } };
-
   const requestedBy = actorOf(caller, request.sessionKey ?? null);
+  let plan: PlanResult;
+  try {
+    plan = planChange(target.policy, current.value, current.hash, patchForm(request), {
+      hashKey: service.hashKey,
+      marked: markedDocument(target, current.value, current.hash),
+      trusted: options.trusted ?? false,
+    });
+  } catch (error) {
+    if (error instanceof CountersignError && error.details.secretRefusal) {
+      recordSecretProbe(service, caller, target.name, requestedBy, error);
+      // The refusal's kind is for the audit; the caller learns only the message and path.
+      delete error.details.secretRefusal;
+    }
+    throw error;
+  }
+  if (plan.kind === 'unchanged') return { httpStatus: 200, body: { status: 'unchanged', hash: current.hash } };
+  // Growth is capped for every change, allowlisted ones too: the allowlist bounds what, not how much.
+  const targetDocument = `${JSON.stringify(plan.target, null, 2)}\n`;
+  checkLimits(target.policy.limits, {
+    baseBytes: Buffer.byteLength(current.text),
+    targetBytes: Buffer.byteLength(targetDocument),
+    changes: plan.changes.length,
+  });
+
   if (plan.refusedPaths.length > 0) {
     recordRefusal(service, target.name, target.policyHash, requestedBy, plan);
     const hardBlock = target.policy.mode === 'hard-block';
@@ -75,8 +109,16 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
     plan,
   });
   // The owner approves a program, not just a config value: say exactly which one (SPEC §7).
-  const touchesServers = plan.changes.some((change) => /^mcp\.servers(\.|$)/.test(change.path));
-  if (plan.review === 'mcp' || touchesServers) card.review = { mcp: reviewMcpServers(current.value, plan.target) };
+  if (plan.review === 'mcp' || touchesMcpServers(plan.changes)) {
+    // Built from what may be shown, so no secret of the document can reach the review (SPEC §7).
+    const redact = target.policy.redactPatterns;
+    const shownBase = redactedDocument(target, current.value, current.hash);
+    card.review = {
+      mcp: reviewMcpServers(reviewView(redact, shownBase), reviewView(redact, plan.shownTarget), {
+        changes: plan.changes,
+      }),
+    };
+  }
   if (request.dryRun) return { httpStatus: 200, body: { status: 'dry-run', proposal: card } };
   // With apply: "by-agent" the grant is bound to the proposing session; without one it could never be used.
   if (
@@ -88,11 +130,13 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
     fail('invalid_request', 'This installation lets agents apply approved changes themselves: send your "sessionKey".');
   }
 
+  const publicCard = publicCardOf(card, { changes: plan.publicChanges, operations: plan.publicOperations });
   const record = {
     card,
+    publicCard,
     tokenId: caller.id,
     grantExpiresAt: null,
-    targetDocument: `${JSON.stringify(plan.target, null, 2)}\n`,
+    targetDocument,
     baseDocument: current.text,
   };
   withAudit(service, () => {
@@ -109,11 +153,20 @@ export function propose(service: Service, caller: Credential, request: ProposeRe
     });
     return { httpStatus: 200, body: { status: 'applied', proposal: applied.proposal, hash: applied.hash } };
   }
-  service.events.emit('proposal.created', card);
+  service.events.emit('proposal.created', publicCard);
   return { httpStatus: 202, body: { status: 'pending', proposal: card } };
 }
 
 /** Refused attempts are evidence too; losing one must not turn a refusal into a 503. */
+function auditRefusal(service: Service, fields: Parameters<typeof appendAudit>[1]): void {
+  try {
+    withAudit(service, () => appendAudit(service, { ...fields, kind: 'proposal.refused' }));
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    service.log.warn({ err: error }, 'could not record a refused proposal');
+  }
+}
+
 function recordRefusal(
   service: Service,
   target: string,
@@ -121,22 +174,49 @@ function recordRefusal(
   actor: Actor,
   plan: { tier: Card['tier']; refusedPaths: string[]; ruleIds: string[]; baseHash: string; patchHash: string },
 ): void {
-  try {
-    withAudit(service, () =>
-      appendAudit(service, {
-        kind: 'proposal.refused',
-        target,
-        actor,
-        tier: plan.tier,
-        ruleIds: plan.ruleIds,
-        policyHash,
-        baseHash: plan.baseHash,
-        patchHash: plan.patchHash,
-        paths: plan.refusedPaths,
-      }),
-    );
-  } catch (error) {
-    if (!(error instanceof CountersignError)) throw error;
-    service.log.warn({ err: error }, 'could not record a refused proposal');
-  }
+  auditRefusal(service, {
+    kind: 'proposal.refused',
+    target,
+    actor,
+    tier: plan.tier,
+    ruleIds: plan.ruleIds,
+    policyHash,
+    baseHash: plan.baseHash,
+    patchHash: plan.patchHash,
+    paths: plan.refusedPaths,
+  });
+}
+
+/** Refused secret probes kept per token in the last minute; past this many, further ones are not recorded. */
+const probeAuditLimit = 10;
+const probeWindowMs = 60_000;
+const recentProbes = new Map<string, number[]>();
+
+/**
+ * A refused attempt to test or copy a secret is evidence of a hostile agent, so it is audited
+ * (which paths, never values) — but at most `probeAuditLimit` a minute per token, so a flood of
+ * probes cannot flood the audit log.
+ */
+function recordSecretProbe(
+  service: Service,
+  caller: Credential,
+  target: string,
+  actor: Actor,
+  error: CountersignError,
+): void {
+  const now = service.now().getTime();
+  const recent = (recentProbes.get(caller.id) ?? []).filter((at) => now - at < probeWindowMs);
+  const recorded = recent.length < probeAuditLimit;
+  if (recorded) recent.push(now);
+  recentProbes.set(caller.id, recent);
+  if (!recorded) return;
+  const refusal = String(error.details.secretRefusal);
+  auditRefusal(service, {
+    kind: 'proposal.refused',
+    target,
+    actor,
+    paths: [error.details.path, error.details.from].filter((path): path is string => typeof path === 'string'),
+    reason: `Refused: ${refusal}`,
+    details: { refusal },
+  });
 }

@@ -1,12 +1,12 @@
 import type { Card } from '../core/card.js';
 import { fail } from '../core/errors.js';
 import type { JsonObject } from '../core/json.js';
-import { redactValue } from '../core/redact.js';
-import type { ProposalFilter } from '../store/proposals.js';
+import type { ProposalFilter, ProposalRecord } from '../store/proposals.js';
 import type { Credential } from '../store/tokens.js';
 import type { Service } from './context.js';
 import { currentDocument, resolveTarget } from './document.js';
 import { expireOverdue } from './lifecycle.js';
+import { redactedDocument } from './secrets.js';
 
 export function requireOwner(caller: Credential): void {
   if (caller.role !== 'owner') fail('forbidden', 'This needs an owner token.');
@@ -20,13 +20,17 @@ export function listProposals(service: Service, caller: Credential, filter: Prop
 }
 
 /** Another agent's proposal is reported as missing, so ids cannot be probed. */
-export function getProposal(service: Service, caller: Credential, id: string): Card {
+export function getProposalRecord(service: Service, caller: Credential, id: string): ProposalRecord {
   expireOverdue(service);
   const record = service.proposals.get(id);
   if (!record || (caller.role === 'agent' && record.card.requestedBy.agentId !== caller.agentId)) {
     fail('not_found', `There is no proposal ${id}.`);
   }
-  return record.card;
+  return record;
+}
+
+export function getProposal(service: Service, caller: Credential, id: string): Card {
+  return getProposalRecord(service, caller, id).card;
 }
 
 export function readConfig(
@@ -38,6 +42,6 @@ export function readConfig(
   return {
     target: runtime.name,
     hash: current.hash,
-    config: redactValue(runtime.policy.redactPatterns, current.value, []) as JsonObject,
+    config: redactedDocument(runtime, current.value, current.hash),
   };
 }

@@ -32,10 +32,15 @@ export function rollback(service: Service, caller: Credential, id: string): Prop
       paths: plan.paths,
     });
   }
-  return propose(service, caller, {
-    target: target.name,
-    baseHash: current.hash,
-    replace: plan.document,
-    reason: `Rollback of ${id}${card.reason ? ` (${card.reason})` : ''}`,
-  });
+  return propose(
+    service,
+    caller,
+    {
+      target: target.name,
+      baseHash: current.hash,
+      replace: plan.document,
+      reason: `Rollback of ${id}${card.reason ? ` (${card.reason})` : ''}`,
+    },
+    { trusted: true },
+  );
 }

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Card, StepUp } from '../core/card.js';
 import { fail } from '../core/errors.js';
-import { cooldownCovers, lockedUntil, totpLookbackMs } from '../core/step-up.js';
+import { cooldownApplies, lockedUntil, totpLookbackMs } from '../core/step-up.js';
 import type { Credential } from '../store/tokens.js';
 import { TotpStore } from '../store/totp.js';
 import { appendAudit, withAudit } from './audit.js';
@@ -15,8 +15,10 @@ const otplib = () => require('otplib') as typeof import('otplib');
 export const totpParameters = { algorithm: 'sha1', digits: 6, period: 30, epochTolerance: 30 } as const;
 
 /**
- * The TOTP part of an approval. An owner without a secret can never pass (fail closed); a code
- * whose step is not after the last accepted one is a replay; wrong codes count toward a lock.
+ * The TOTP part of an approval, in the contract's order (SPEC §4): not enrolled, no code (unless
+ * this credential's own cooldown covers the tier), locked, wrong, replayed. An owner without a
+ * secret can never pass (fail closed); wrong codes count toward a lock, and the lock ends every
+ * cooldown of the owner.
  */
 export function stepUp(
   service: Service,
@@ -35,13 +37,15 @@ export function stepUp(
     );
   }
   const now = service.now();
-  if (code === undefined && cooldownCovers({ until: owner.cooldownUntil, tier: owner.cooldownTier }, card.tier, now)) {
-    return 'cooldown';
+  const locked = lockOf(store, owner.owner, now);
+  if (code === undefined) {
+    // The cooldown is the credential's, not the owner's: a code typed into a chat DM does not
+    // let the owner's CLI token through. A locked owner has no usable cooldown, so a request
+    // without a code is just that: `totp_required` (a code sent while locked gets `totp_locked`).
+    if (cooldownApplies(store.cooldown(caller.id, owner.owner), card.tier, now, locked)) return 'cooldown';
+    fail('totp_required', 'This change needs a code from your authenticator app ("totp").');
   }
-  if (code === undefined) fail('totp_required', 'This change needs a code from your authenticator app ("totp").');
   // The lock is checked before the code is, so a locked owner's guesses reveal nothing.
-  const failures = store.failuresSince(owner.owner, new Date(now.getTime() - totpLookbackMs)).map((at) => new Date(at));
-  const locked = lockedUntil(failures, now);
   if (locked) {
     fail('totp_locked', 'Too many wrong codes; TOTP approvals for this owner are locked for a while.', {
       retryAfter: Math.ceil((locked.getTime() - now.getTime()) / 1000),
@@ -58,15 +62,28 @@ export function stepUp(
     epochTolerance: totpParameters.epochTolerance,
   });
   if (!result.valid || !('timeStep' in result)) {
-    store.recordFailure(owner.owner, now);
+    recordFailure(service, store, owner.owner, now);
     fail('totp_invalid', 'That TOTP code is not valid.');
   }
-  const cooldownUntil = new Date(now.getTime() + target.policy.approval.totp.cooldownSeconds * 1000).toISOString();
-  if (!store.accept(owner.owner, result.timeStep, cooldownUntil, card.tier)) {
-    store.recordFailure(owner.owner, now);
+  const until = new Date(now.getTime() + target.policy.approval.totp.cooldownSeconds * 1000).toISOString();
+  if (!store.accept(owner.owner, result.timeStep, { tokenId: caller.id, tier: card.tier, until })) {
+    recordFailure(service, store, owner.owner, now);
     fail('totp_replayed', 'That TOTP code was already used; wait for the next one.');
   }
   return 'totp';
+}
+
+function lockOf(store: TotpStore, owner: string, now: Date): Date | null {
+  const failures = store.failuresSince(owner, new Date(now.getTime() - totpLookbackMs)).map((at) => new Date(at));
+  return lockedUntil(failures, now);
+}
+
+/** A failure that locks the owner ends every cooldown of that owner, on every credential (SPEC §4). */
+function recordFailure(service: Service, store: TotpStore, owner: string, now: Date): void {
+  service.db.transaction(() => {
+    store.recordFailure(owner, now);
+    if (lockOf(store, owner, now)) store.endCooldowns(owner);
+  })();
 }
 
 /** Enrolling (or re-enrolling) an authenticator is audited: it decides who can approve dangerous changes. */

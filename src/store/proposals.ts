@@ -1,9 +1,19 @@
 import type { Card, ProposalStatus, Resolution } from '../core/card.js';
+import { withoutWrittenValues } from '../core/mcp-review.js';
 import type { Db } from './database.js';
 import { statement } from './statements.js';
 
+/**
+ * What may be shown beyond the owner's card (chat cards, events, webhooks): the same changes
+ * with even the proposer's own values at redacted places veiled (SPEC §4). Kept inside the
+ * stored card JSON under `public`, never served as part of the card itself.
+ */
+export type PublicParts = { changes: Card['changes']; operations: Card['operations'] };
+
 export type ProposalRecord = {
   card: Card;
+  /** The card as chat bridges, events and webhooks may show it. */
+  publicCard: Card;
   tokenId: string;
   grantExpiresAt: string | null;
   /** The exact document to write on apply, as canonical-order JSON text. */
@@ -23,14 +33,27 @@ type Row = {
   grant_expires_at: string | null;
 };
 
-function fromRow(row: Row): ProposalRecord {
-  const card = JSON.parse(row.card) as Card;
+/** The public card: the public parts of the change, and an MCP review without the values the proposer wrote. */
+export function publicCardOf(card: Card, parts: PublicParts | undefined): Card {
   return {
-    card: {
-      ...card,
-      status: row.status,
-      resolution: row.resolution ? (JSON.parse(row.resolution) as Resolution) : null,
-    },
+    ...card,
+    changes: parts?.changes ?? card.changes,
+    operations: parts?.operations ?? card.operations,
+    review: { ...card.review, mcp: card.review.mcp.map(withoutWrittenValues) },
+  };
+}
+
+function fromRow(row: Row): ProposalRecord {
+  const { public: parts, ...stored } = JSON.parse(row.card) as Card & { public?: PublicParts };
+  const card: Card = {
+    ...stored,
+    status: row.status,
+    resolution: row.resolution ? (JSON.parse(row.resolution) as Resolution) : null,
+  };
+  return {
+    card,
+    // Rows from before the split hold only fully redacted values: their card is already public.
+    publicCard: publicCardOf(card, parts),
     tokenId: row.token_id,
     grantExpiresAt: row.grant_expires_at,
     targetDocument: row.target_document,
@@ -43,9 +66,10 @@ export type ProposalFilter = { status?: ProposalStatus; agentId?: string; target
 export class ProposalStore {
   constructor(private readonly db: Db) {}
 
-  insert(record: ProposalRecord, now: Date): void {
-    const { card } = record;
-    const { status, resolution, ...staticCard } = card;
+  insert(record: Omit<ProposalRecord, 'publicCard'> & { publicCard: Card }, now: Date): void {
+    const { card, publicCard } = record;
+    const { status, resolution, ...rest } = card;
+    const staticCard = { ...rest, public: { changes: publicCard.changes, operations: publicCard.operations } };
     statement(
       this.db,
       `INSERT INTO proposals (id, target, status, tier, token_id, agent_id, session_key, base_hash, patch_hash,
@@ -127,9 +151,55 @@ export class ProposalStore {
    */
   updateCard(card: Card, now: Date): void {
     const { status, resolution, ...staticCard } = card;
+    // The public parts describe the change, which never changes: keep them as stored.
     this.db
-      .prepare('UPDATE proposals SET card = ?, updated_at = ? WHERE id = ?')
-      .run(JSON.stringify(staticCard), now.toISOString(), card.id);
+      .prepare(
+        `UPDATE proposals SET card = CASE WHEN json_extract(card, '$.public') IS NULL THEN json(@card)
+           ELSE json_set(@card, '$.public', json_extract(card, '$.public')) END, updated_at = @now WHERE id = @id`,
+      )
+      .run({ card: JSON.stringify(staticCard), now: now.toISOString(), id: card.id });
+  }
+
+  /**
+   * Carries a pending proposal over to a new base (a rebase): its card, public card, documents
+   * and hashes are replaced in one statement, and only if it is still pending with the patch
+   * hash the caller rebased from — an approval or a second rebase racing this one wins or loses
+   * whole. Status, resolution, expiry, requester and token stay as they were.
+   */
+  rebase(
+    id: string,
+    from: { patchHash: string },
+    to: { card: Card; publicCard: Card; targetDocument: string; baseDocument: string },
+    now: Date,
+  ): boolean {
+    const { status: _status, resolution: _resolution, ...rest } = to.card;
+    const staticCard = { ...rest, public: { changes: to.publicCard.changes, operations: to.publicCard.operations } };
+    const result = statement(
+      this.db,
+      `UPDATE proposals SET card = @card, base_hash = @baseHash, patch_hash = @patchHash, target_hash = @targetHash,
+           target_document = @targetDocument, base_document = @baseDocument, updated_at = @now
+         WHERE id = @id AND status = 'pending' AND patch_hash = @previousPatchHash`,
+    ).run({
+      id,
+      card: JSON.stringify(staticCard),
+      baseHash: to.card.baseHash,
+      patchHash: to.card.patchHash,
+      targetHash: to.card.targetHash,
+      targetDocument: to.targetDocument,
+      baseDocument: to.baseDocument,
+      now: now.toISOString(),
+      previousPatchHash: from.patchHash,
+    });
+    return result.changes === 1;
+  }
+
+  /** Open proposals of one target (pending, or approved and waiting for the agent), oldest first. */
+  open(target: string): ProposalRecord[] {
+    const rows = statement(
+      this.db,
+      `SELECT * FROM proposals WHERE target = ? AND status IN ('pending', 'approved') ORDER BY created_at, id`,
+    ).all(target) as Row[];
+    return rows.map(fromRow);
   }
 
   /** Pending proposals past their expiry, and approved ones whose grant ran out. */

@@ -5,18 +5,19 @@ export type TotpOwner = {
   secret: string;
   enrolledAt: string;
   lastStep: number | null;
-  cooldownUntil: string | null;
-  cooldownTier: string | null;
 };
+
+/** A cooldown opened by a code entered through one owner token (SPEC §4): it covers that token only. */
+export type TotpCooldown = { tokenId: string; owner: string; tier: string; until: string };
 
 type Row = {
   owner: string;
   secret: string;
   enrolled_at: string;
   last_step: number | null;
-  cooldown_until: string | null;
-  cooldown_tier: string | null;
 };
+
+type CooldownRow = { token_id: string; owner: string; tier: string; until: string };
 
 export class TotpStore {
   constructor(private readonly db: Db) {}
@@ -24,48 +25,65 @@ export class TotpStore {
   get(owner: string): TotpOwner | null {
     const row = this.db.prepare('SELECT * FROM totp_owners WHERE owner = ?').get(owner) as Row | undefined;
     if (!row) return null;
-    return {
-      owner: row.owner,
-      secret: row.secret,
-      enrolledAt: row.enrolled_at,
-      lastStep: row.last_step,
-      cooldownUntil: row.cooldown_until,
-      cooldownTier: row.cooldown_tier,
-    };
+    return { owner: row.owner, secret: row.secret, enrolledAt: row.enrolled_at, lastStep: row.last_step };
   }
 
-  /** Enrolling again replaces the secret and forgets the old step, cooldown and failures. */
+  /** Enrolling again replaces the secret and forgets the old step, cooldowns and failures. */
   enroll(owner: string, secret: string, now: Date): void {
     this.db.transaction(() => {
       this.db
         .prepare(
           `INSERT INTO totp_owners (owner, secret, enrolled_at) VALUES (?, ?, ?)
            ON CONFLICT (owner) DO UPDATE SET secret = excluded.secret, enrolled_at = excluded.enrolled_at,
-             last_step = NULL, cooldown_until = NULL, cooldown_tier = NULL`,
+             last_step = NULL`,
         )
         .run(owner, secret, now.toISOString());
       this.db.prepare('DELETE FROM totp_failures WHERE owner = ?').run(owner);
+      this.endCooldowns(owner);
     })();
   }
 
   disable(owner: string): boolean {
-    this.db.prepare('DELETE FROM totp_failures WHERE owner = ?').run(owner);
-    return this.db.prepare('DELETE FROM totp_owners WHERE owner = ?').run(owner).changes === 1;
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM totp_failures WHERE owner = ?').run(owner);
+      this.endCooldowns(owner);
+      return this.db.prepare('DELETE FROM totp_owners WHERE owner = ?').run(owner).changes === 1;
+    })();
   }
 
   /**
-   * Records an accepted code. The step only moves forward, and the update is conditional on it,
-   * so the same code presented twice concurrently is accepted once.
+   * Records an accepted code and opens (or replaces) the cooldown of the token it came through.
+   * The step only moves forward, and the update is conditional on it, so the same code presented
+   * twice concurrently is accepted once — and opens at most one cooldown.
    */
-  accept(owner: string, step: number, cooldownUntil: string, cooldownTier: string): boolean {
-    return (
+  accept(owner: string, step: number, cooldown: Omit<TotpCooldown, 'owner'>): boolean {
+    return this.db.transaction(() => {
+      const moved =
+        this.db
+          .prepare('UPDATE totp_owners SET last_step = ? WHERE owner = ? AND (last_step IS NULL OR last_step < ?)')
+          .run(step, owner, step).changes === 1;
+      if (!moved) return false;
       this.db
         .prepare(
-          `UPDATE totp_owners SET last_step = ?, cooldown_until = ?, cooldown_tier = ?
-           WHERE owner = ? AND (last_step IS NULL OR last_step < ?)`,
+          `INSERT INTO totp_cooldowns (token_id, owner, tier, until) VALUES (?, ?, ?, ?)
+           ON CONFLICT (token_id) DO UPDATE SET owner = excluded.owner, tier = excluded.tier, until = excluded.until`,
         )
-        .run(step, cooldownUntil, cooldownTier, owner, step).changes === 1
-    );
+        .run(cooldown.tokenId, owner, cooldown.tier, cooldown.until);
+      return true;
+    })();
+  }
+
+  /** The cooldown of one credential, if it has one. It belongs to `owner` or it does not count. */
+  cooldown(tokenId: string, owner: string): TotpCooldown | null {
+    const row = this.db.prepare('SELECT * FROM totp_cooldowns WHERE token_id = ? AND owner = ?').get(tokenId, owner) as
+      | CooldownRow
+      | undefined;
+    return row ? { tokenId: row.token_id, owner: row.owner, tier: row.tier, until: row.until } : null;
+  }
+
+  /** Ends every cooldown of `owner`, on every credential: a lockout, a re-enrolment, a disable. */
+  endCooldowns(owner: string): number {
+    return this.db.prepare('DELETE FROM totp_cooldowns WHERE owner = ?').run(owner).changes;
   }
 
   recordFailure(owner: string, now: Date): void {

@@ -5,6 +5,7 @@
 import fc from 'fast-check';
 import type { Leaf } from '../../src/core/diff.js';
 import { isIdKeyed, isObject, type Json, type JsonObject } from '../../src/core/json.js';
+import type { Operation } from '../../src/core/operations.js';
 import type { Path, Segment } from '../../src/core/path.js';
 
 /** Keys a real config has, plus the awkward ones SPEC §2 says must stay intact. */
@@ -285,4 +286,279 @@ export function referenceMatch(pattern: string, path: Path): boolean {
     return j < path.length && one(parts[i] as string, path[j] as Segment) && go(i + 1, j + 1);
   };
   return go(0, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hostile proposals (issue 10): an agent that copies and moves between secret and visible
+// places, guesses secrets literally (sometimes right), echoes placeholders and hides unicode
+// controls in what it writes. Used by test/security/hostile.property.test.ts at the core level
+// (planChange) and over HTTP.
+
+/** One step of a place in a document: a key, an element of an id-keyed list, an index in a plain one. */
+export type Step = string | { id: string } | { index: number };
+
+/** Where the agent aims: pointers for RFC 6902, semantic places for merge patches and whole documents. */
+export type HostileTerrain = {
+  /** The document as the agent reads it (GET /v1/config): secrets shown as "[redacted]". */
+  veiled: JsonObject;
+  /** Redacted places, existing or not. */
+  secretPointers: readonly string[];
+  /** Objects and lists that hold secrets (or are about to). */
+  containerPointers: readonly string[];
+  /** Places that are not redacted. */
+  visiblePointers: readonly string[];
+  /** `id` members of id-keyed elements: renaming one changes which redact patterns apply. */
+  idPointers: readonly string[];
+  /** `…/-` ends of lists. */
+  appendPointers: readonly string[];
+  secretPlaces: readonly Step[][];
+  visiblePlaces: readonly Step[][];
+  /** Values the agent guesses: the document's real secrets belong here, next to wrong ones. */
+  guesses: readonly Json[];
+};
+
+/** Terminal escapes, C1, DEL, bidi overrides and isolates, zero-width and line separators. */
+export const hostileCharacters = [
+  '\u0000',
+  '\u0007',
+  '\u001b[3A',
+  '\u001b[2K',
+  '\u001b]8;;https://x\u0007',
+  '\r',
+  '\n',
+  '\u007f',
+  '\u0085',
+  '\u009b',
+  '\u202e',
+  '\u202d',
+  '\u2066',
+  '\u2069',
+  '\u200b',
+  '\u200d',
+  '\u2028',
+  '\ufeff',
+  '`',
+  '**',
+  '# ',
+  '[x](http://a)',
+  '|',
+  '"',
+  '\\',
+] as const;
+
+/**
+ * A value only this agent could have written. It starts with a unique ASCII core (`agentlit<n>x`,
+ * no markdown-special characters) so a test can find it on any surface whatever escaping the
+ * rest of the string gets; `literalCore` extracts it.
+ */
+export const agentLiteralArb: fc.Arbitrary<string> = fc.oneof(
+  fc.nat(999_999).map((n) => `agentlit${n}x`),
+  fc
+    .tuple(fc.nat(999_999), fc.array(fc.constantFrom(...hostileCharacters), { minLength: 1, maxLength: 5 }))
+    .map(([n, parts]) => `agentlit${n}x${parts.join('')}tail`),
+);
+
+export function literalCore(value: string): string | null {
+  return /^agentlit\d+x/.exec(value)?.[0] ?? null;
+}
+
+/** Strings a hostile agent writes that are not literals worth tracking: placeholders, markers' look-alikes, controls. */
+const decoyArb: fc.Arbitrary<Json> = fc.oneof(
+  fc.constant('[redacted]'),
+  fc.constant('\u{10FFFD}countersign-secret:000000000000000000000000:0'),
+  fc.array(fc.constantFrom(...hostileCharacters), { minLength: 1, maxLength: 4 }).map((parts) => parts.join('')),
+  fc.constantFrom<Json>(true, false, null, 0, '', {}, []),
+);
+
+/** What the agent writes: a guess (right or wrong), its own literal, a decoy, or a small object wrapping them. */
+export function hostileValueArb(terrain: HostileTerrain): fc.Arbitrary<Json> {
+  const guess = terrain.guesses.length > 0 ? fc.constantFrom(...terrain.guesses) : agentLiteralArb;
+  const scalar: fc.Arbitrary<Json> = fc.oneof(
+    { weight: 4, arbitrary: guess },
+    { weight: 4, arbitrary: agentLiteralArb },
+    { weight: 2, arbitrary: decoyArb },
+  );
+  return fc.oneof(
+    { weight: 6, arbitrary: scalar },
+    { weight: 1, arbitrary: fc.record({ token: scalar, apiKey: scalar, note: agentLiteralArb }) },
+    { weight: 1, arbitrary: fc.record({ id: fc.constantFrom('main', 'ops', 'new'), secret: scalar, model: scalar }) },
+    { weight: 1, arbitrary: fc.array(scalar, { minLength: 1, maxLength: 3 }) },
+  );
+}
+
+function pointerArb(terrain: HostileTerrain): fc.Arbitrary<string> {
+  return fc.oneof(
+    { weight: 4, arbitrary: fc.constantFrom(...terrain.secretPointers) },
+    { weight: 2, arbitrary: fc.constantFrom(...terrain.containerPointers) },
+    { weight: 4, arbitrary: fc.constantFrom(...terrain.visiblePointers) },
+    { weight: 1, arbitrary: fc.constantFrom(...terrain.idPointers) },
+    { weight: 1, arbitrary: fc.constantFrom(...terrain.appendPointers) },
+  );
+}
+
+/** RFC 6902 sequences mixing copies and moves between secret and visible places with writes, tests and removals. */
+export function hostileOperationsArb(terrain: HostileTerrain): fc.Arbitrary<Operation[]> {
+  const from = fc.oneof(
+    { weight: 3, arbitrary: fc.constantFrom(...terrain.secretPointers) },
+    { weight: 2, arbitrary: fc.constantFrom(...terrain.containerPointers) },
+    { weight: 1, arbitrary: fc.constantFrom(...terrain.visiblePointers) },
+    { weight: 1, arbitrary: fc.constantFrom(...terrain.idPointers) },
+  );
+  const to = pointerArb(terrain);
+  const value = hostileValueArb(terrain);
+  const operation: fc.Arbitrary<Operation> = fc.oneof(
+    { weight: 4, arbitrary: fc.record({ op: fc.constant('copy' as const), from, path: to }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('move' as const), from, path: to }) },
+    { weight: 3, arbitrary: fc.record({ op: fc.constant('add' as const), path: to, value }) },
+    { weight: 2, arbitrary: fc.record({ op: fc.constant('replace' as const), path: to, value }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        op: fc.constant('test' as const),
+        path: fc.oneof(fc.constantFrom(...terrain.secretPointers), fc.constantFrom(...terrain.containerPointers)),
+        value,
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ op: fc.constant('remove' as const), path: to }) },
+  );
+  return fc.array(operation, { minLength: 1, maxLength: 4 });
+}
+
+/** `value` set at `place` inside `document` (a copy); id steps find or append the element, index steps edit a plain list. */
+export function setAt(document: Json, place: readonly Step[], value: Json | undefined): Json {
+  if (place.length === 0) return value === undefined ? null : value;
+  const [step, ...rest] = place as [Step, ...Step[]];
+  if (typeof step === 'string') {
+    const object: JsonObject = isObject(document) ? { ...document } : {};
+    if (rest.length === 0 && value === undefined) delete object[step];
+    else object[step] = setAt(object[step] as Json, rest, value);
+    return object;
+  }
+  const list: Json[] = Array.isArray(document) ? [...document] : [];
+  if ('id' in step) {
+    const index = list.findIndex((item) => isObject(item) && item.id === step.id);
+    const current = index === -1 ? { id: step.id } : list[index];
+    if (rest.length === 0 && value === undefined) return list.filter((_, at) => at !== index);
+    const next = setAt(current as Json, rest, value);
+    if (index === -1) list.push(next);
+    else list[index] = next;
+    return list;
+  }
+  if (rest.length === 0 && value === undefined) return list.filter((_, at) => at !== step.index);
+  list[step.index] = setAt(list[step.index] as Json, rest, value);
+  return list.map((item) => (item === undefined ? null : item));
+}
+
+/**
+ * A merge patch naming `place`: keys become nested objects, an id step a one-element id-keyed
+ * list (merged by id), an index step the whole plain list as the agent read it, edited.
+ */
+function mergePatchAt(terrain: HostileTerrain, place: readonly Step[], value: Json | null): Json {
+  const build = (steps: readonly Step[], read: Json | undefined): Json => {
+    if (steps.length === 0) return value;
+    const [step, ...rest] = steps as [Step, ...Step[]];
+    if (typeof step === 'string') {
+      return { [step]: build(rest, isObject(read) ? read[step] : undefined) };
+    }
+    if ('id' in step) {
+      const current = Array.isArray(read) ? read.find((item) => isObject(item) && item.id === step.id) : undefined;
+      const inner = build(rest, current);
+      return [isObject(inner) ? { ...inner, id: step.id } : { id: step.id }];
+    }
+    const list = Array.isArray(read) ? read : [];
+    return setAt(list, [step, ...rest], value === null ? undefined : value);
+  };
+  return build(place, terrain.veiled);
+}
+
+/** A merge patch writing literal guesses, the agent's own values, placeholders and deletions. */
+export function hostileMergeArb(terrain: HostileTerrain): fc.Arbitrary<Json> {
+  const place = fc.oneof(fc.constantFrom(...terrain.secretPlaces), fc.constantFrom(...terrain.visiblePlaces));
+  const value = fc.oneof(
+    { weight: 5, arbitrary: hostileValueArb(terrain) },
+    { weight: 1, arbitrary: fc.constant(null) },
+  );
+  return fc
+    .array(fc.tuple(place, value), { minLength: 1, maxLength: 3 })
+    .map((settings) =>
+      settings.reduce<Json>(
+        (patch, [at, written]) => deepMerge(patch, mergePatchAt(terrain, at, written)),
+        {} as JsonObject,
+      ),
+    );
+}
+
+function deepMerge(a: Json, b: Json): Json {
+  if (isObject(a) && isObject(b)) {
+    const result: JsonObject = { ...a };
+    for (const [key, value] of Object.entries(b))
+      result[key] = key in result ? deepMerge(result[key] as Json, value) : value;
+    return result;
+  }
+  if (Array.isArray(a) && Array.isArray(b) && isIdKeyed(a) && isIdKeyed(b)) {
+    const result = [...a] as JsonObject[];
+    for (const item of b as JsonObject[]) {
+      const index = result.findIndex((other) => other.id === item.id);
+      if (index === -1) result.push(item);
+      else result[index] = deepMerge(result[index] as Json, item) as JsonObject;
+    }
+    return result;
+  }
+  return b;
+}
+
+/** The whole document as the agent read it, placeholders and all, with a few places rewritten or removed. */
+export function hostileReplaceArb(terrain: HostileTerrain): fc.Arbitrary<JsonObject> {
+  const place = fc.oneof(fc.constantFrom(...terrain.secretPlaces), fc.constantFrom(...terrain.visiblePlaces));
+  const edit = fc.tuple(place, fc.option(hostileValueArb(terrain), { nil: undefined, freq: 4 }));
+  return fc.array(edit, { maxLength: 3 }).map((edits) => {
+    let document: Json = structuredClone(terrain.veiled);
+    for (const [at, value] of edits) document = setAt(document, at, value);
+    return isObject(document) ? document : {};
+  });
+}
+
+export type HostileForm =
+  | { kind: 'operations'; operations: Operation[] }
+  | { kind: 'merge'; patch: Json; replacePaths: string[] }
+  | { kind: 'replace'; document: JsonObject };
+
+/** A hostile proposal in any of the three forms (SPEC §4 Propose). */
+export function hostileFormArb(terrain: HostileTerrain): fc.Arbitrary<HostileForm> {
+  return fc.oneof(
+    {
+      weight: 5,
+      arbitrary: hostileOperationsArb(terrain).map((operations) => ({ kind: 'operations' as const, operations })),
+    },
+    {
+      weight: 3,
+      arbitrary: hostileMergeArb(terrain).map((patch) => ({ kind: 'merge' as const, patch, replacePaths: [] })),
+    },
+    { weight: 2, arbitrary: hostileReplaceArb(terrain).map((document) => ({ kind: 'replace' as const, document })) },
+  );
+}
+
+/** The body of `POST /v1/proposals` for a form. */
+export function proposalBody(form: HostileForm): Record<string, unknown> {
+  if (form.kind === 'operations') return { operations: form.operations };
+  if (form.kind === 'merge') return { patch: form.patch };
+  return { replace: form.document };
+}
+
+/** Every scalar the agent writes into the document (not what it only `test`s against). */
+export function writtenValues(form: HostileForm): Json[] {
+  const roots: Json[] =
+    form.kind === 'operations'
+      ? form.operations.flatMap((operation) =>
+          operation.op === 'add' || operation.op === 'replace' ? [operation.value] : [],
+        )
+      : [form.kind === 'merge' ? form.patch : form.document];
+  const found: Json[] = [];
+  const walk = (value: Json): void => {
+    if (Array.isArray(value)) value.forEach(walk);
+    else if (isObject(value)) Object.values(value).forEach(walk);
+    else found.push(value);
+  };
+  roots.forEach(walk);
+  return found;
 }

@@ -6,6 +6,8 @@ import { canonical, documentHash, fingerprint, hashPattern } from '../../src/cor
 import { compilePolicy } from '../../src/core/policy.js';
 import { documentArb, fcOptions, rng, shuffleIdKeyed } from './arbitraries.js';
 
+const KEY = Buffer.alloc(32, 3);
+
 describe('hash', () => {
   it('is canonical: key order never changes the hash; array order does', () => {
     fc.assert(
@@ -19,10 +21,11 @@ describe('hash', () => {
           }
           return value;
         };
-        expect(documentHash(reorderKeys(doc))).toBe(documentHash(doc));
-        expect(documentHash(doc)).toMatch(hashPattern);
+        expect(documentHash(KEY, reorderKeys(doc))).toBe(documentHash(KEY, doc));
+        expect(documentHash(KEY, doc)).toMatch(hashPattern);
         const shuffled = shuffleIdKeyed(doc, random);
-        if (canonical(shuffled) !== canonical(doc)) expect(documentHash(shuffled)).not.toBe(documentHash(doc));
+        if (canonical(shuffled) !== canonical(doc))
+          expect(documentHash(KEY, shuffled)).not.toBe(documentHash(KEY, doc));
       }),
       fcOptions,
     );
@@ -31,12 +34,12 @@ describe('hash', () => {
   });
 
   it('fingerprints tell values apart without revealing them', () => {
-    const a = fingerprint('key', 'secret-a');
+    const a = fingerprint(Buffer.from('key'), 'secret-a');
     expect(a).toMatch(/^hmac-sha256:[0-9a-f]{16}$/);
     expect(a).not.toContain('secret');
-    expect(fingerprint('key', 'secret-a')).toBe(a);
-    expect(fingerprint('key', 'secret-b')).not.toBe(a);
-    expect(fingerprint('other', 'secret-a')).not.toBe(a);
+    expect(fingerprint(Buffer.from('key'), 'secret-a')).toBe(a);
+    expect(fingerprint(Buffer.from('key'), 'secret-b')).not.toBe(a);
+    expect(fingerprint(Buffer.from('other'), 'secret-a')).not.toBe(a);
   });
 });
 
@@ -57,7 +60,7 @@ describe('errors', () => {
 
 describe('approvalRequirements', () => {
   const settings = compilePolicy({ version: 1, mode: 'approve', rules: [] }).approval;
-  const hash = `sha256:3f9a2c1b${'0'.repeat(56)}`;
+  const hash = `hmac-sha256:3f9a2c1b${'0'.repeat(56)}`;
 
   it('follows the policy defaults', () => {
     expect(confirmPhraseFor(hash)).toBe('apply 3f9a2c1b');

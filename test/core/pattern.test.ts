@@ -4,6 +4,7 @@ import type { Path, Segment } from '../../src/core/path.js';
 import { formatPath } from '../../src/core/path.js';
 import { compilePattern, matchesPattern } from '../../src/core/pattern.js';
 import { fcOptions, referenceMatch } from './arbitraries.js';
+import { anyKey, idSegment, keySegment } from './awkward-keys.js';
 
 const key = (k: string): Segment => ({ key: k });
 const byId = (k: string, id: string): Segment => ({ key: k, id });
@@ -59,9 +60,9 @@ describe('pattern language — examples', () => {
     expect(matches('agents.list[]', [key('agents'), key('list')])).toBe(false);
     expect(matches('agents.list[].model', [key('agents'), key('list'), key('model')])).toBe(false);
     expect(matches('agents.other[].model', main)).toBe(false);
-    // ids are compared literally; a pattern cannot spell an id (or key) containing a dot,
-    // because patterns are dot-separated — such an element is reachable only through globs
-    expect(() => compilePattern('x.l[id=a.b]')).toThrow();
+    // ids are compared literally and run up to the "]", so they may contain dots (or be quoted)
+    expect(matches('x.l[id=a.b]', [key('x'), byId('l', 'a.b')])).toBe(true);
+    expect(matches('x.l[id="a].b"].v', [key('x'), byId('l', 'a].b'), key('v')])).toBe(true);
     expect(matches('x.l[].v', [key('x'), byId('l', 'a.b'), key('v')])).toBe(true);
     expect(matches('x.l[id=a:b]', [key('x'), byId('l', 'a:b')])).toBe(true);
     expect(matches('x.l[id=*]', [key('x'), byId('l', 'main')])).toBe(false); // ids are not globbed
@@ -172,5 +173,107 @@ describe('formatPath', () => {
     expect(formatPath([key('agents'), byId('list', 'main'), key('model')])).toBe('agents.list[id=main].model');
     expect(formatPath([key('a.b'), key('x/y'), key('with space')])).toBe('"a.b"."x/y"."with space"');
     expect(formatPath([key('m'), byIndex('list', 2)])).toBe('m.list[2]');
+  });
+});
+
+describe('quoted keys', () => {
+  const account = [key('channels'), key('telegram'), key('accounts'), key('team.ops[west]'), key('token')];
+
+  it('name keys holding dots and brackets, as formatPath writes them or in the bracket form', () => {
+    expect(formatPath(account)).toBe('channels.telegram.accounts."team.ops[west]".token');
+    expect(matches('channels.telegram.accounts."team.ops[west]".token', account)).toBe(true);
+    expect(matches('channels.telegram.accounts["team.ops[west]"].token', account)).toBe(true);
+    expect(matches('**["team.ops[west]"].token', account)).toBe(true);
+    expect(matches('channels.*.accounts."team.ops[west]".*', account)).toBe(true);
+    expect(matches('channels.telegram.accounts."team.ops[east]".token', account)).toBe(false);
+    // a dotted key is one segment: quoting "a.b" never matches the two keys a and b
+    expect(matches('"a.b"', [key('a.b')])).toBe(true);
+    expect(matches('"a.b"', [key('a'), key('b')])).toBe(false);
+    expect(matches('a.b', [key('a.b')])).toBe(false);
+  });
+
+  it('are always literal: no globs, no "*" or "**" inside quotes', () => {
+    expect(matches('x."dangerously*"', [key('x'), key('dangerously*')])).toBe(true);
+    expect(matches('x."dangerously*"', [key('x'), key('dangerouslyAllow')])).toBe(false);
+    expect(matches('x.dangerously*', [key('x'), key('dangerouslyAllow')])).toBe(true);
+    expect(matches('"*"', [key('*')])).toBe(true);
+    expect(matches('"*"', [key('a')])).toBe(false);
+    expect(matches('"**"', [])).toBe(false);
+    expect(matches('"**".a', [key('x'), key('a')])).toBe(false);
+    expect(matches('"**".a', [key('**'), key('a')])).toBe(true);
+    expect(matches('x.""', [key('x'), key('')])).toBe(true);
+    expect(matches('x.""', [key('x'), key('a')])).toBe(false);
+  });
+
+  it('hold escaped quotes, backslashes and unicode, and combine with element selectors', () => {
+    expect(matches('a."say \\"hi\\""', [key('a'), key('say "hi"')])).toBe(true);
+    expect(matches('a."back\\\\slash"', [key('a'), key('back\\slash')])).toBe(true);
+    expect(matches('a."\\u00e9t\\u00e9"', [key('a'), key('été')])).toBe(true);
+    expect(matches('"my list"[id=main].model', [byId('my list', 'main'), key('model')])).toBe(true);
+    expect(matches('"my list"[].model', [byId('my list', 'ops'), key('model')])).toBe(true);
+    expect(matches('l[id="a.b]c"]', [byId('l', 'a.b]c')])).toBe(true);
+    expect(matches('x["l"][id=main]', [key('x'), byId('l', 'main')])).toBe(true);
+  });
+
+  it('explain what is wrong with bad quoting', () => {
+    const cases: Array<[string, RegExp]> = [
+      ['a."b', /quoted key is not closed/],
+      ['a."b\\"', /quoted key is not closed/],
+      ['a."\\q"', /not a valid JSON string/],
+      ['a.b"c"', /quote may only start a segment/],
+      ['a."b"c', /unexpected "c"/],
+      ['a["b"', /not closed with "\]"/],
+      ['a["b"]c', /unexpected "c"/],
+      ['a[b]', /brackets hold/],
+      ['a[0]', /names a position/],
+      ['a[id=]', /empty id is written/],
+      ['a[id="x"', /"\[" is not closed/],
+    ];
+    for (const [source, message] of cases) expect(() => compilePattern(source), source).toThrow(message);
+  });
+});
+
+describe('quoted keys — properties', () => {
+  /** Every key quoted, ids too: the spelling that can never glob. */
+  const quotedPattern = (path: Path) =>
+    path
+      .map((segment) =>
+        segment.id === undefined
+          ? JSON.stringify(segment.key)
+          : `${JSON.stringify(segment.key)}[id=${JSON.stringify(segment.id)}]`,
+      )
+      .join('.');
+  /** The bracket form after a first quoted segment: `"a"["b"]["c"][id="x"]`. */
+  const bracketPattern = (path: Path) =>
+    path
+      .map((segment, index) => {
+        const name = index === 0 ? JSON.stringify(segment.key) : `[${JSON.stringify(segment.key)}]`;
+        return segment.id === undefined ? name : `${name}[id=${JSON.stringify(segment.id)}]`;
+      })
+      .join('');
+  const namedPath = fc.array(fc.oneof(keySegment, idSegment), { minLength: 1, maxLength: 6 });
+  const otherSegment = fc.oneof(
+    keySegment,
+    idSegment,
+    fc.record({ key: anyKey, index: fc.nat({ max: 3 }) }),
+  ) as fc.Arbitrary<Segment>;
+
+  it('formatPath(path), every segment quoted, or the bracket form: matches that path and no path differing in one segment', () => {
+    fc.assert(
+      fc.property(namedPath, fc.nat(), otherSegment, (path, at, other) => {
+        const position = at % path.length;
+        const changed = [...path];
+        changed[position] = other;
+        const differs = JSON.stringify(other) !== JSON.stringify(path[position]);
+        for (const source of [formatPath(path), quotedPattern(path), bracketPattern(path)]) {
+          const pattern = compilePattern(source);
+          expect(matchesPattern(pattern, path), source).toBe(true);
+          if (differs) expect(matchesPattern(pattern, changed), source).toBe(false);
+          expect(matchesPattern(pattern, path.slice(0, -1)), source).toBe(false);
+          expect(matchesPattern(pattern, [...path, { key: 'x' }]), source).toBe(false);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

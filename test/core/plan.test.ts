@@ -6,7 +6,7 @@ import { documentHash, hashPattern } from '../../src/core/hash.js';
 import { deepEqual, isObject, type Json, type JsonObject } from '../../src/core/json.js';
 import type { Operation } from '../../src/core/operations.js';
 import { applyOperations, type PatchForm } from '../../src/core/patch.js';
-import { type Plan, planChange } from '../../src/core/plan.js';
+import { type Plan, type PlanResult, planChange } from '../../src/core/plan.js';
 import { type CompiledPolicy, compilePolicy, type Tier, tierRank, tiers } from '../../src/core/policy.js';
 import { REDACTED, redactValue } from '../../src/core/redact.js';
 import { errorOf } from '../support/errors.js';
@@ -30,10 +30,15 @@ function policyOf(extra: Record<string, unknown> = {}): CompiledPolicy {
 }
 
 const policy = policyOf();
-const HASH = `sha256:${'a'.repeat(64)}`;
+const HASH = `hmac-sha256:${'a'.repeat(64)}`;
+const KEY = Buffer.alloc(32, 7);
+
+function planOf(p: CompiledPolicy, base: JsonObject, hash: string, form: PatchForm): PlanResult {
+  return planChange(p, base, hash, form, { hashKey: KEY });
+}
 
 function plan(base: JsonObject, form: PatchForm, p: CompiledPolicy = policy): Plan {
-  const result = planChange(p, base, HASH, form);
+  const result = planOf(p, base, HASH, form);
   if (result.kind !== 'change') throw new Error('expected a change');
   return result;
 }
@@ -49,15 +54,15 @@ describe('planChange — basics', () => {
   };
 
   it('reports "unchanged" when nothing changes (including a placeholder that restores the same secret)', () => {
-    expect(planChange(policy, base, HASH, merge({}))).toEqual({ kind: 'unchanged' });
-    expect(planChange(policy, base, HASH, replace(structuredClone(base)))).toEqual({ kind: 'unchanged' });
+    expect(planOf(policy, base, HASH, merge({}))).toEqual({ kind: 'unchanged' });
+    expect(planOf(policy, base, HASH, replace(structuredClone(base)))).toEqual({ kind: 'unchanged' });
     const withSecret = { channels: { tg: { token: 'S' } } };
-    expect(planChange(policy, withSecret, HASH, merge({ channels: { tg: { token: REDACTED } } }))).toEqual({
+    expect(planOf(policy, withSecret, HASH, merge({ channels: { tg: { token: REDACTED } } }))).toEqual({
       kind: 'unchanged',
     });
     // reordering an id-keyed list is not a change
     const two = { agents: { list: [{ id: 'a' }, { id: 'b' }] } };
-    expect(planChange(policy, two, HASH, replace({ agents: { list: [{ id: 'b' }, { id: 'a' }] } }))).toEqual({
+    expect(planOf(policy, two, HASH, replace({ agents: { list: [{ id: 'b' }, { id: 'a' }] } }))).toEqual({
       kind: 'unchanged',
     });
   });
@@ -65,9 +70,14 @@ describe('planChange — basics', () => {
   it('carries hashes, tier, rule ids, restart and review', () => {
     const result = plan(base, merge({ agents: { list: [{ id: 'main', model: 'b', sandbox: { mode: 'off' } }] } }));
     expect(result.baseHash).toBe(HASH);
-    expect(result.targetHash).toBe(documentHash(result.target));
+    expect(result.targetHash).toBe(documentHash(KEY, result.target));
     expect(result.patchHash).toMatch(hashPattern);
-    expect(result.patchHash).toBe(documentHash(diffDocuments(base, result.target).operations.map((p) => p.operation)));
+    expect(result.patchHash).toBe(
+      documentHash(
+        KEY,
+        diffDocuments(base, result.target).operations.map((p) => p.operation),
+      ),
+    );
     expect(result.tier).toBe('dangerous');
     expect(result.changes.map((c) => [c.path, c.tier, c.ruleId])).toEqual([
       ['agents.list[id=main].model', 'allowlisted', 'tune'],
@@ -88,12 +98,12 @@ describe('planChange — basics', () => {
   });
 
   it('propagates invalid patches', () => {
-    expect(errorOf(() => planChange(policy, base, HASH, merge('x'))).code).toBe('invalid_patch');
-    expect(errorOf(() => planChange(policy, base, HASH, operations([{ op: 'remove', path: '/nope' }]))).code).toBe(
+    expect(errorOf(() => planOf(policy, base, HASH, merge('x'))).code).toBe('invalid_patch');
+    expect(errorOf(() => planOf(policy, base, HASH, operations([{ op: 'remove', path: '/nope' }]))).code).toBe(
       'invalid_patch',
     );
     expect(
-      errorOf(() => planChange(policy, base, HASH, operations([{ op: 'add', path: '/__proto__/x', value: 1 }]))).code,
+      errorOf(() => planOf(policy, base, HASH, operations([{ op: 'add', path: '/__proto__/x', value: 1 }]))).code,
     ).toBe('forbidden_key');
   });
 
@@ -137,10 +147,17 @@ describe('planChange — secrets never leave the document', () => {
     { minLength: 1 },
   );
 
-  const check = (p: Plan, secrets: string[]) => {
-    const shown = JSON.stringify({ changes: p.changes, operations: p.operations, refused: p.refusedPaths });
-    for (const secret of secrets) expect(shown).not.toContain(secret);
+  /**
+   * SPEC §4: the document's secrets never show, anywhere; what the proposer wrote itself shows
+   * on the owner's card (it must see what it approves) and nowhere else.
+   */
+  const check = (p: Plan, documentSecrets: string[], supplied: string[]) => {
+    const owner = JSON.stringify({ changes: p.changes, operations: p.operations, refused: p.refusedPaths });
+    const shown = JSON.stringify({ changes: p.publicChanges, operations: p.publicOperations, refused: p.refusedPaths });
+    for (const secret of [...documentSecrets, ...supplied]) expect(shown).not.toContain(secret);
+    for (const secret of documentSecrets) if (!supplied.includes(secret)) expect(owner).not.toContain(secret);
   };
+  const distinct = (a: string, b: string) => !a.includes(b) && !b.includes(a);
 
   it('not in changes or operations, whatever the edit (replace form)', () => {
     fc.assert(
@@ -152,6 +169,7 @@ describe('planChange — secrets never leave the document', () => {
         placementArb,
         fc.constantFrom('keep', 'placeholder', 'new', 'drop'),
         ([before, after], oldSecret, newSecret, inBefore, inAfter, mode) => {
+          fc.pre(distinct(oldSecret, newSecret));
           const base = structuredClone(before);
           for (const index of inBefore) placements[index]?.(base, oldSecret);
           const target = structuredClone(after);
@@ -159,14 +177,15 @@ describe('planChange — secrets never leave the document', () => {
           if (mode !== 'drop') for (const index of inAfter) placements[index]?.(target, value);
           let result: ReturnType<typeof planChange>;
           try {
-            result = planChange(policy, base, HASH, replace(target));
+            result = planOf(policy, base, HASH, replace(target));
           } catch (error) {
             // a placeholder where there is no current secret is refused, which is fine
             expect((error as CountersignError).code).toBe('invalid_patch');
             expect((error as Error).message).not.toContain(oldSecret);
             return;
           }
-          if (result.kind === 'change') check(result, [oldSecret, newSecret]);
+          const supplied = mode === 'keep' ? [oldSecret] : mode === 'new' ? [newSecret] : [];
+          if (result.kind === 'change') check(result, [oldSecret], supplied);
         },
       ),
       fcOptions,
@@ -176,6 +195,7 @@ describe('planChange — secrets never leave the document', () => {
   it('not in changes or operations for merge patches touching the secrets', () => {
     fc.assert(
       fc.property(secretArb, secretArb, (oldSecret, newSecret) => {
+        fc.pre(distinct(oldSecret, newSecret));
         const base: JsonObject = {};
         for (const place of placements) place(base, oldSecret);
         const patches: Json[] = [
@@ -196,11 +216,19 @@ describe('planChange — secrets never leave the document', () => {
           },
         ];
         for (const patch of patches) {
-          const result = planChange(policy, base, HASH, merge(patch));
-          if (result.kind === 'change') check(result, [oldSecret, newSecret]);
+          let result: PlanResult;
+          try {
+            result = planOf(policy, base, HASH, merge(patch));
+          } catch (error) {
+            // A placeholder in a plain list whose elements moved is refused (a swap would be unseen).
+            expect((error as CountersignError).code).toBe('invalid_patch');
+            expect(JSON.stringify((error as CountersignError).toBody())).not.toContain(oldSecret);
+            continue;
+          }
+          if (result.kind === 'change') check(result, [oldSecret], [newSecret]);
         }
-        const replaced = planChange(policy, base, HASH, merge({ agents: { list: [{ id: 'ops' }] } }, ['agents.list']));
-        if (replaced.kind === 'change') check(replaced, [oldSecret]);
+        const replaced = planOf(policy, base, HASH, merge({ agents: { list: [{ id: 'ops' }] } }, ['agents.list']));
+        if (replaced.kind === 'change') check(replaced, [oldSecret], []);
       }),
       { numRuns: 100 },
     );
@@ -228,7 +256,7 @@ describe('planChange — secrets never leave the document', () => {
       ],
     ];
     for (const attack of attacks) {
-      const error = errorOf(() => planChange(policy, base, HASH, operations(attack)));
+      const error = errorOf(() => planOf(policy, base, HASH, operations(attack)));
       expect(error.code).toBe('invalid_patch');
       expect(JSON.stringify(error.toBody())).not.toContain('SECRET');
     }
@@ -253,16 +281,30 @@ describe('planChange — secrets: allowed moves', () => {
     ]);
     expect(JSON.stringify(moved.operations)).not.toContain('SECRET');
     expect(
-      planChange(policy, base, HASH, operations([{ op: 'move', from: '/agents/list/1', path: '/agents/list/0' }])),
+      planOf(policy, base, HASH, operations([{ op: 'move', from: '/agents/list/1', path: '/agents/list/0' }])),
     ).toEqual({
       kind: 'unchanged',
     });
   });
 
-  it('a value that is also shown elsewhere unredacted is not treated as a secret', () => {
-    const base = { channels: { telegram: { token: 'shared' } }, label: 'shared' };
-    const result = plan(base, operations([{ op: 'copy', from: '/channels/telegram/token', path: '/agents' }]));
-    expect(result.changes).toMatchObject([{ path: 'agents', after: 'shared' }]);
+  it('copying out of a redacted path is judged by paths alone: the same refusal whatever the value', () => {
+    // Even a value that is also shown elsewhere: answering differently would tell the agent so.
+    for (const token of ['shared', 'SECRET-x', 42, { nested: true }]) {
+      const base = { channels: { telegram: { token } }, label: 'shared' };
+      const error = errorOf(() =>
+        planOf(policy, base, HASH, operations([{ op: 'copy', from: '/channels/telegram/token', path: '/agents' }])),
+      );
+      expect(error.toBody()).toEqual({
+        error: {
+          code: 'invalid_patch',
+          message:
+            'agents would receive the value of the redacted setting channels.telegram.token, and agents is not redacted. A secret can only be copied or moved to a redacted place.',
+          path: 'agents',
+          from: 'channels.telegram.token',
+          secretRefusal: 'secret_exposure',
+        },
+      });
+    }
   });
 });
 
@@ -307,7 +349,7 @@ describe('planChange — secrets under random operation sequences', () => {
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 4 }), (ops) => {
         let result: ReturnType<typeof planChange>;
         try {
-          result = planChange(policy, base, HASH, operations(ops));
+          result = planOf(policy, base, HASH, operations(ops));
         } catch (error) {
           expect(error).toBeInstanceOf(CountersignError);
           expect(JSON.stringify((error as CountersignError).toBody())).not.toContain('SECRET');
@@ -361,7 +403,7 @@ describe('planChange — hard-block mode', () => {
       fc.property(policyArb, documentPairArb(2), (p, [before, after]) => {
         let result: ReturnType<typeof planChange>;
         try {
-          result = planChange(p, before, HASH, replace(after));
+          result = planOf(p, before, HASH, replace(after));
         } catch (error) {
           // "[redacted]" at a token path with no current value
           expect((error as CountersignError).code).toBe('invalid_patch');
@@ -405,12 +447,7 @@ describe('planChange — target is what the operations produce', () => {
   it('for random edits, applying the plan operations to base gives the target', () => {
     fc.assert(
       fc.property(documentPairArb(), ([before, after]) => {
-        const result = planChange(
-          compilePolicy({ version: 1, mode: 'approve', rules: [] }),
-          before,
-          HASH,
-          replace(after),
-        );
+        const result = planOf(compilePolicy({ version: 1, mode: 'approve', rules: [] }), before, HASH, replace(after));
         if (result.kind === 'unchanged') return;
         expect(deepEqual(result.target, after)).toBe(true);
         expect(isObject(result.target)).toBe(true);

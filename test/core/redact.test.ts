@@ -2,7 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/core/errors.js';
 import type { Json, JsonObject } from '../../src/core/json.js';
+import type { Pattern } from '../../src/core/pattern.js';
 import { compilePattern } from '../../src/core/pattern.js';
+import { isMarker, markSecrets, noSoftSecrets, unmark, veil } from '../../src/core/provenance.js';
 import { REDACTED, redactValue, restoreRedacted } from '../../src/core/redact.js';
 import { documentArb, fcOptions } from './arbitraries.js';
 
@@ -105,16 +107,42 @@ describe('redactValue', () => {
   });
 });
 
+/** restoreRedacted as planChange uses it: on the document with its secrets marked, then unmarked. */
+function restore(patterns: readonly Pattern[], base: JsonObject, target: JsonObject): JsonObject {
+  const marked = markSecrets(patterns, base, noSoftSecrets);
+  const restored = restoreRedacted(
+    patterns,
+    marked.document,
+    target,
+    (value) => isMarker(marked, value),
+    (value) => veil(marked, value),
+  );
+  return unmark(marked, restored) as JsonObject;
+}
+
 describe('restoreRedacted', () => {
   it('keeps the current secret where the target holds "[redacted]" at a redacted path', () => {
     const target = structuredClone(redactValue(patterns, doc, [])) as JsonObject;
-    expect(restoreRedacted(patterns, doc, target)).toEqual(doc);
+    expect(restore(patterns, doc, target)).toEqual(doc);
+  });
+
+  it('refuses a placeholder in a plain list whose elements before it changed: secrets cannot swap unseen', () => {
+    const swapped = structuredClone(redactValue(patterns, doc, [])) as typeof doc;
+    swapped.plain.reverse();
+    let error: unknown;
+    try {
+      restore(patterns, doc, swapped as JsonObject);
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as CountersignError).code).toBe('invalid_patch');
+    expect((error as CountersignError).message).toContain('not keyed by id');
   });
 
   it('matches id-keyed elements by id even after a reorder, plain arrays by position', () => {
     const target = structuredClone(redactValue(patterns, doc, [])) as typeof doc;
     target.agents.list.reverse();
-    const restored = restoreRedacted(patterns, doc, target as JsonObject) as typeof doc;
+    const restored = restore(patterns, doc, target as JsonObject) as typeof doc;
     expect(restored.agents.list).toEqual([...doc.agents.list].reverse());
   });
 
@@ -128,7 +156,7 @@ describe('restoreRedacted', () => {
     for (const target of cases) {
       let error: unknown;
       try {
-        restoreRedacted(patterns, doc, target);
+        restore(patterns, doc, target);
       } catch (caught) {
         error = caught;
       }
@@ -140,7 +168,7 @@ describe('restoreRedacted', () => {
 
   it('leaves "[redacted]" at paths that are not redacted alone', () => {
     const target = { channels: { telegram: { name: REDACTED, token: REDACTED } }, free: REDACTED, list: [REDACTED] };
-    expect(restoreRedacted(patterns, doc, target)).toEqual({
+    expect(restore(patterns, doc, target)).toEqual({
       channels: { telegram: { name: REDACTED, token: 'T1' } },
       free: REDACTED,
       list: [REDACTED],
@@ -151,7 +179,7 @@ describe('restoreRedacted', () => {
     const target = structuredClone(doc) as typeof doc;
     target.channels.telegram.token = 'NEW';
     delete (target.mcp.servers.fs.env as Record<string, string>).A;
-    const restored = restoreRedacted(patterns, doc, target as JsonObject) as typeof doc;
+    const restored = restore(patterns, doc, target as JsonObject) as typeof doc;
     expect(restored.channels.telegram.token).toBe('NEW');
     expect(restored.mcp.servers.fs.env).toEqual({ B: 'E2' });
   });
@@ -159,10 +187,10 @@ describe('restoreRedacted', () => {
   it('is the identity without patterns, and round-trips redactValue on random documents', () => {
     fc.assert(
       fc.property(documentArb(), (value) => {
-        expect(restoreRedacted([], value, value)).toBe(value);
+        expect(restore([], value, value)).toEqual(value);
         const tokenOnly = [compilePattern('**.token')];
         const shown = redactValue(tokenOnly, value, []) as JsonObject;
-        expect(restoreRedacted(tokenOnly, value, shown)).toEqual(value);
+        expect(restore(tokenOnly, value, shown)).toEqual(value);
       }),
       fcOptions,
     );

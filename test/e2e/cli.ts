@@ -252,7 +252,7 @@ export async function agentProposesMcp(server: Server, agentToken: string): Prom
   );
   expect(read.status).toBe(200);
   expect(read.body.target).toBe('openclaw');
-  expect(read.body.hash).toMatch(/^sha256:[0-9a-f]{64}$/);
+  expect(read.body.hash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
   expect(read.body.config.gateway.auth.token).toBe('[redacted]');
   expect(read.body.config.commands.mcp).toBe(false);
 

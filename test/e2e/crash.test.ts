@@ -1,15 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import stableStringify from 'json-stable-stringify';
 import { describe, expect, it } from 'vitest';
 import { e2eTimeout, http, init, serve, tempDir } from './cli.js';
 
-const hashOf = (value: unknown) =>
-  `sha256:${createHash('sha256')
+/** SPEC §1, computed here independently of the service: HMAC-SHA256 under the installation's derived key. */
+const hashOf = (dataDir: string, value: unknown) => {
+  const secret = Buffer.from(readFileSync(join(dataDir, 'installation.key'), 'utf8').trim(), 'hex');
+  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'countersign document-hash v1', 32));
+  return `hmac-sha256:${createHmac('sha256', key)
     .update(stableStringify(value) as string)
     .digest('hex')}`;
+};
 const levels = ['off', 'low', 'medium', 'high'];
 type AuditEvent = { seq: number; kind: string; targetHash: string | null };
 
@@ -33,7 +37,7 @@ describe('crash safety', () => {
     'SIGKILL at random moments during bursts of applies never tears the document or splits it from the audit',
     async (t) => {
       const installed = await init(join(tempDir(t), 'data'));
-      const original = hashOf(JSON.parse(readFileSync(installed.configPath, 'utf8')));
+      const original = hashOf(installed.dataDir, JSON.parse(readFileSync(installed.configPath, 'utf8')));
       const rounds = 8;
       let applied = 0;
       for (let round = 0; round < rounds; round++) {
@@ -73,7 +77,7 @@ describe('crash safety', () => {
 
         const restarted = await serve(t, installed.dataDir, ['--rate-limit', 'off']);
         const config = await http<{ hash: string }>(restarted, 'GET', '/v1/config', installed.ownerToken);
-        expect(config.body.hash).toBe(hashOf(onDisk));
+        expect(config.body.hash).toBe(hashOf(installed.dataDir, onDisk));
         const events = await allEvents(restarted, installed.ownerToken);
         const appliedEvents = events.filter((event) => event.kind === 'change.applied');
         applied = appliedEvents.length;

@@ -82,7 +82,7 @@ describe('approve: each check in the contract order, each with its own code', ()
       '/v1/proposals/00000000-0000-0000-0000-000000000000/approve',
       h.ownerToken,
       {
-        patchHash: `sha256:${'0'.repeat(64)}`,
+        patchHash: `hmac-sha256:${'0'.repeat(64)}`,
       },
     );
     expect(response.statusCode).toBe(404);
@@ -146,7 +146,7 @@ describe('approve: each check in the contract order, each with its own code', ()
     const card = await propose(h, portChange);
     const before = h.documentText();
     const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
-      patchHash: `sha256:${'a'.repeat(64)}`,
+      patchHash: `hmac-sha256:${'a'.repeat(64)}`,
     });
     expect(response.statusCode).toBe(409);
     expect(response.json().error.code).toBe('patch_mismatch');
@@ -179,19 +179,18 @@ describe('approve: each check in the contract order, each with its own code', ()
     expect(h.documentText()).toBe(before);
   });
 
-  it('stale_base: if the document moved on, approval is refused and the proposal becomes stale', async () => {
+  it('if the document moved on, the proposal becomes stale at once and approval is refused', async () => {
     const h = await installation();
     const card = await propose(h, portChange);
-    await h.request('POST', '/v1/proposals', h.agentToken, {
-      baseHash: h.currentHash(),
-      patch: { agents: { defaults: { thinkingDefault: 'high' } } },
-    });
+    // An owner-approved change moves the base: nothing rebases over it (issue 10 items 10, 11).
+    const other = await propose(h, { gateway: { reload: { mode: 'off' } } });
+    await h.request('POST', `/v1/proposals/${other.id}/approve`, h.ownerToken, { patchHash: other.patchHash });
     const before = h.documentText();
     const response = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
       patchHash: card.patchHash,
     });
     expect(response.statusCode).toBe(409);
-    expect(response.json().error).toMatchObject({ code: 'stale_base', currentHash: h.currentHash() });
+    expect(response.json().error).toMatchObject({ code: 'not_pending', status: 'stale' });
     expect(h.documentText()).toBe(before);
     expect((await h.request('GET', `/v1/proposals/${card.id}`, h.ownerToken)).json().status).toBe('stale');
   });
@@ -259,11 +258,10 @@ describe('TOTP step-up', () => {
       expect(response.json().error.code).toBe('totp_invalid');
     }
 
-    // A valid code is consumed even when the apply is then refused (here: by a stale base).
-    await h.request('POST', '/v1/proposals', h.agentToken, {
-      baseHash: h.currentHash(),
-      patch: { agents: { defaults: { thinkingDefault: 'high' } } },
-    });
+    // A valid code is consumed even when the apply is then refused (here: by a stale base, from
+    // an outside edit not yet noticed; an applied allowlisted change would rebase the proposal).
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(h.configPath, JSON.stringify({ ...h.document(), outside: true }, null, 2));
     response = await approve(good);
     expect(response.json().error.code).toBe('stale_base');
     const second = await propose(h, { commands: { mcp: true, restart: true } });

@@ -90,10 +90,10 @@ describe('POST /v1/proposals outcomes', () => {
       }),
     ]);
     expect(proposal.changes[0].explain.length).toBeGreaterThan(20);
-    expect(proposal.patchHash).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(proposal.patchHash).toMatch(/^hmac-sha256:[0-9a-f]{64}$/);
     expect(proposal.approval).toEqual({
       totp: true,
-      confirmPhrase: `apply ${proposal.patchHash.slice(7, 15)}`,
+      confirmPhrase: `apply ${proposal.patchHash.slice('hmac-sha256:'.length, 'hmac-sha256:'.length + 8)}`,
       surfaces: ['cli', 'web', 'chat-dm'],
     });
     expect(Date.parse(proposal.expiresAt) - Date.parse(proposal.createdAt)).toBe(900_000);
@@ -213,7 +213,8 @@ describe('patch forms', () => {
         dryRun: true,
       })
     ).json();
-    const document = h.document();
+    // An agent replaces with what it can read: the redacted document, its placeholders keeping the secrets.
+    const document = (await h.request('GET', '/v1/config', h.agentToken)).json().config;
     (document.commands as Record<string, unknown>).mcp = true;
     const replaced = (
       await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: base, replace: document, dryRun: true })
@@ -269,14 +270,19 @@ describe('patch forms', () => {
       patch: { gateway: { auth: { token: 'oc_live_NEWSECRETVALUE' } } },
     });
     expect(rotate.statusCode).toBe(202);
+    // The proposer's own new value is echoed to it and shown to the owner, who must see what it
+    // approves (SPEC §4); the current secret never is.
     const text = rotate.body;
-    expect(text).not.toContain('NEWSECRETVALUE');
     expect(text).not.toContain('oc_live_7f3a9c');
     expect(rotate.json().proposal.changes[0]).toMatchObject({
       path: 'gateway.auth.token',
       before: '[redacted]',
-      after: '[redacted]',
+      after: 'oc_live_NEWSECRETVALUE',
     });
+    const id = rotate.json().proposal.id;
+    const chat = (await h.request('GET', `/v1/proposals/${id}/card?format=markdown`, h.ownerToken)).body;
+    expect(chat).toContain('gateway.auth.token');
+    expect(chat).not.toContain('NEWSECRETVALUE');
     const audit = JSON.stringify(h.service.audit.list());
     expect(audit).not.toContain('NEWSECRETVALUE');
     expect(audit).not.toContain('oc_live_7f3a9c');

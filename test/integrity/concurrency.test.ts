@@ -24,8 +24,10 @@ describe('concurrency and drift', () => {
     expect(applied).toHaveLength(1);
     expect(
       results.filter((response) => response.statusCode === 409).map((response) => response.json().error.code),
-    ).toEqual(Array(19).fill('stale_base'));
+      // The winner's apply voids the others at once (issue 10 item 10): they are no longer pending.
+    ).toEqual(Array(19).fill('not_pending'));
     expect(h.currentHash()).toBe(applied[0]?.json().hash);
+    expect(h.service.audit.list({ limit: 1000 }).filter((event) => event.kind === 'proposal.stale')).toHaveLength(19);
     expect(h.service.audit.list({ limit: 1000 }).filter((event) => event.kind === 'change.applied')).toHaveLength(1);
     expect(h.service.audit.verify().ok).toBe(true);
   });
@@ -47,7 +49,7 @@ describe('concurrency and drift', () => {
         await new Promise((resolve) => setTimeout(resolve, 20));
       const drift = h.service.audit.list().find((event) => event.kind === 'config.drift');
       expect(drift?.paths.sort()).toEqual(['channels.telegram.botToken', 'tools.exec.security']);
-      expect(drift?.targetHash).toBe(documentHash(edited));
+      expect(drift?.targetHash).toBe(documentHash(h.service.hashKey, edited));
       expect(JSON.stringify(drift)).not.toContain('HAND_EDITED_SECRET');
     } finally {
       stop();

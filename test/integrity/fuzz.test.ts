@@ -39,7 +39,7 @@ const hostileJson = fc.oneof(
   fc.constant({ ['__proto__']: { polluted: true } }),
   fc.constant({ constructor: { prototype: { polluted: true } } }),
   fc.constant({ patchHash: 12, totp: ['1'], confirm: { a: 1 } }),
-  fc.constant({ baseHash: 'sha256:'.padEnd(71, 'g'), patch: null }),
+  fc.constant({ baseHash: 'hmac-sha256:'.padEnd(76, 'g'), patch: null }),
   fc.constant({ operations: [{ op: 'move', from: '/gateway', path: '/gateway/inner' }] }),
   fc.constant({ operations: [{ op: 'add', path: '/~1~0/prototype', value: 1 }] }),
   fc.constant({ sessionKey: 'x'.repeat(10_000) }),

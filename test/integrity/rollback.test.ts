@@ -58,7 +58,16 @@ describe('rollback', () => {
     await applyAsOwner(h, { agents: { list: [{ id: 'writer', model: 'anthropic/claude-sonnet-4-6' }] } });
     await applyAsOwner(h, { gateway: { port: 18800 } });
     const response = await h.request('POST', `/v1/proposals/${card.id}/rollback`, h.ownerToken);
-    expect(response.json().status).toBe('applied');
+    // Rolling back an added agent removes that agent: a change at the agent itself, which needs an owner (SPEC §2).
+    expect(response.json().status).toBe('pending');
+    const rollback = response.json().proposal;
+    expect(rollback.changes).toContainEqual(
+      expect.objectContaining({ path: 'agents.list[id=research]', op: 'remove' }),
+    );
+    const approved = await h.request('POST', `/v1/proposals/${rollback.id}/approve`, h.ownerToken, {
+      patchHash: rollback.patchHash,
+    });
+    expect(approved.json().status).toBe('applied');
     const document = h.document() as { agents: { list: Array<{ id: string }> }; gateway: { port: number } };
     expect(document.agents.list.map((agent) => agent.id)).toEqual(['main', 'ops', 'writer']);
     expect(document.gateway.port).toBe(18800);

@@ -27,7 +27,8 @@ describe('the review is on the card', () => {
         cwd: null,
         url: null,
         env: [
-          { name: 'ACME_TOKEN', reference: true },
+          // The variable a reference reads is shown; a plain value never is (only overrides, see locations.test.ts).
+          { name: 'ACME_TOKEN', reference: true, reads: 'ACME_TOKEN' },
           { name: 'MODE', reference: false },
         ],
         headers: [],
@@ -104,7 +105,14 @@ describe('the review is on the card', () => {
       expect(rendered).toContain(sha(program));
       expect(rendered).toContain('env_override');
       expect(rendered).toContain('pypi mcp-server-fetch via uvx, NOT pinned');
-      expect(rendered).toContain('LD_PRELOAD (literal)');
+      if (format === 'text') {
+        // The override's value is part of the owner's review, before the change list.
+        expect(rendered).toMatch(/LD_PRELOAD\W+\/tmp\/evil\.so/);
+        expect(rendered.indexOf('/tmp/evil.so')).toBeLessThan(rendered.indexOf('mcp.servers.acme.command'));
+      } else {
+        // A chat card is read by the whole channel: values the agent wrote at redacted places stay hidden (SPEC §4).
+        expect(rendered).not.toContain('/tmp/evil.so');
+      }
       expect(rendered.indexOf('mcp.servers.acme.command')).toBeGreaterThan(review);
     }
   });

@@ -44,8 +44,18 @@ describe('no env or header value appears in anything countersign shows or record
     for (const name of ['proposal.created', 'proposal.resolved', 'change.applied'] as const) {
       service.events.on(name, (payload: unknown) => events.push(payload));
     }
+    // SPEC §4: the card (JSON and terminal text, for owners and the proposing agent) shows the
+    // values the proposer wrote itself; everything else — chat cards, config reads, smoke tests,
+    // audit, events, logs — never shows them.
     const outputs: string[] = [];
-    const call = async (method: string, path: string, token: string, body?: unknown) => {
+    const cardViews: string[] = [];
+    const call = async (
+      method: string,
+      path: string,
+      token: string,
+      body?: unknown,
+      view: 'card' | 'other' = 'other',
+    ) => {
       const response = await app.inject({
         method: method as 'GET',
         url: path,
@@ -55,31 +65,37 @@ describe('no env or header value appears in anything countersign shows or record
         },
         payload: body === undefined ? undefined : JSON.stringify(body),
       });
-      outputs.push(`${method} ${path} → ${response.statusCode}\n${response.body}`);
+      (view === 'card' ? cardViews : outputs).push(`${method} ${path} → ${response.statusCode}\n${response.body}`);
       return response;
     };
 
     const base = (await call('GET', '/v1/config', h.agentToken)).json().hash as string;
-    const proposed = await call('POST', '/v1/proposals', h.agentToken, {
-      baseHash: base,
-      patch: {
-        mcp: {
-          servers: {
-            local: {
-              command: process.execPath,
-              args: [script],
-              cwd: dir,
-              env: { ACME_TOKEN: ENV_SECRET, RESOLVED: ref('SMOKE_RESOLVED_SECRET') },
-            },
-            remote: {
-              url,
-              transport: 'streamable-http',
-              headers: { Authorization: `Bearer ${HEADER_SECRET}`, 'X-Api-Key': ref('SMOKE_RESOLVED_SECRET') },
+    const proposed = await call(
+      'POST',
+      '/v1/proposals',
+      h.agentToken,
+      {
+        baseHash: base,
+        patch: {
+          mcp: {
+            servers: {
+              local: {
+                command: process.execPath,
+                args: [script],
+                cwd: dir,
+                env: { ACME_TOKEN: ENV_SECRET, RESOLVED: ref('SMOKE_RESOLVED_SECRET') },
+              },
+              remote: {
+                url,
+                transport: 'streamable-http',
+                headers: { Authorization: `Bearer ${HEADER_SECRET}`, 'X-Api-Key': ref('SMOKE_RESOLVED_SECRET') },
+              },
             },
           },
         },
       },
-    });
+      'card',
+    );
     expect(proposed.statusCode, proposed.body).toBe(202);
     const card = proposed.json().proposal as Card;
     // The review does its job: it sees both literal secrets without showing them.
@@ -88,7 +104,7 @@ describe('no env or header value appears in anything countersign shows or record
     );
     expect(card.review.mcp[1]?.headers).toEqual([
       { name: 'Authorization', reference: false },
-      { name: 'X-Api-Key', reference: true },
+      { name: 'X-Api-Key', reference: true, reads: 'SMOKE_RESOLVED_SECRET' },
     ]);
 
     const local = await call('POST', `/v1/proposals/${card.id}/smoke-test?server=local`, h.ownerToken);
@@ -104,21 +120,25 @@ describe('no env or header value appears in anything countersign shows or record
     );
     expect(seen).toContain(RESOLVED_SECRET); // the server really got the resolved value
 
-    await call('GET', `/v1/proposals/${card.id}`, h.ownerToken);
-    await call('GET', `/v1/proposals/${card.id}`, h.agentToken);
-    await call('GET', '/v1/proposals', h.ownerToken);
-    await call('GET', '/v1/proposals?status=pending', h.agentToken);
-    for (const format of ['json', 'text', 'markdown']) {
-      await call('GET', `/v1/proposals/${card.id}/card?format=${format}`, h.ownerToken);
+    await call('GET', `/v1/proposals/${card.id}`, h.ownerToken, undefined, 'card');
+    await call('GET', `/v1/proposals/${card.id}`, h.agentToken, undefined, 'card');
+    await call('GET', '/v1/proposals', h.ownerToken, undefined, 'card');
+    await call('GET', '/v1/proposals?status=pending', h.agentToken, undefined, 'card');
+    for (const format of ['json', 'text']) {
+      await call('GET', `/v1/proposals/${card.id}/card?format=${format}`, h.ownerToken, undefined, 'card');
     }
-    const approved = await call('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
-      patchHash: card.patchHash,
-      confirm: card.approval.confirmPhrase,
-    });
+    await call('GET', `/v1/proposals/${card.id}/card?format=markdown`, h.ownerToken);
+    const approved = await call(
+      'POST',
+      `/v1/proposals/${card.id}/approve`,
+      h.ownerToken,
+      { patchHash: card.patchHash, confirm: card.approval.confirmPhrase },
+      'card',
+    );
     expect(approved.statusCode, approved.body).toBe(200);
     await call('GET', '/v1/config', h.agentToken);
     await call('GET', '/v1/audit?limit=500', h.ownerToken);
-    await call('GET', `/v1/proposals/${card.id}/card?format=text`, h.ownerToken);
+    await call('GET', `/v1/proposals/${card.id}/card?format=text`, h.ownerToken, undefined, 'card');
 
     const audit = service.audit.list({ limit: 1000 });
     expect(audit.map((event) => event.kind)).toEqual(
@@ -131,6 +151,11 @@ describe('no env or header value appears in anything countersign shows or record
     for (const secret of [ENV_SECRET, HEADER_SECRET, RESOLVED_SECRET]) {
       expect(everything.includes(secret), `found ${secret}`).toBe(false);
     }
+    // The owner approved a literal secret the agent wrote: they saw it on the card; the value the
+    // service's own environment supplies never appears at all.
+    const cards = cardViews.join('\n');
+    expect(cards).toContain(ENV_SECRET);
+    expect(cards.includes(RESOLVED_SECRET)).toBe(false);
     // …while the document, which the platform needs, has them (the service is its only writer).
     expect(h.documentText()).toContain(ENV_SECRET);
     expect(h.documentText()).toContain(HEADER_SECRET);

@@ -2,7 +2,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { diffDocuments } from '../../src/core/diff.js';
-import { documentHash } from '../../src/core/hash.js';
 import type { Json, JsonObject } from '../../src/core/json.js';
 import { formatPath, parsePath } from '../../src/core/path.js';
 import { planChange } from '../../src/core/plan.js';
@@ -13,6 +12,8 @@ import { fixture, fixtures, shippedPolicy, tempDir } from '../support/harness.js
 type GuardCase = { name: string; path: string[]; before?: Json; after?: Json; tier: string; ruleId?: string };
 
 const policyDir = join(shippedPolicy, '..');
+const KEY = Buffer.alloc(32, 7);
+const BASE_HASH = `hmac-sha256:${'b'.repeat(64)}`;
 const { policy } = loadPolicy(shippedPolicy);
 const guardCases = JSON.parse(readFileSync(join(fixtures, 'guard-expectations.json'), 'utf8')) as GuardCase[];
 
@@ -67,10 +68,13 @@ describe('OpenClaw guard expectations against the shipped default policy', () =>
       [keyed, 'keyed'],
       [legacy, 'legacy'],
     ] as const) {
-      const plan = planChange(policy, document, documentHash(document), {
-        kind: 'replace',
-        document: removeOps(document, form),
-      });
+      const plan = planChange(
+        policy,
+        document,
+        BASE_HASH,
+        { kind: 'replace', document: removeOps(document, form) },
+        { hashKey: KEY },
+      );
       expect(plan.kind).toBe('change');
       if (plan.kind !== 'change') return;
       expect(plan.tier, form).toBe('dangerous');

@@ -137,7 +137,7 @@ describe('start-up reconciles an apply interrupted by a crash', () => {
   it('document already replaced: the apply is completed and audited as recovered', async () => {
     const { h, card } = await interrupted(true);
     expect(reconcileIntents(h.service)).toEqual([{ proposalId: card.id, outcome: 'completed' }]);
-    expect(documentHash(h.document())).toBe(card.targetHash);
+    expect(documentHash(h.service.hashKey, h.document())).toBe(card.targetHash);
     const applied = h.service.audit.list().find((event) => event.kind === 'change.applied');
     expect(applied).toMatchObject({ proposalId: card.id, details: { recovered: true } });
     expect((await h.request('GET', `/v1/proposals/${card.id}`, h.ownerToken)).json().status).toBe('applied');

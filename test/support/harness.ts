@@ -54,7 +54,14 @@ export type Harness = {
   documentText: () => string;
   token: (input: Parameters<typeof mintToken>[1]) => string;
   auditKinds: () => string[];
+  /** Listens on 127.0.0.1 (a free port) and returns the base URL: for tests that must cross a real socket. */
+  listen: () => Promise<string>;
+  /** `fetch` against the listening server (starts it on first use); JSON in, parsed JSON out. */
+  http: (method: string, url: string, token: string | null, body?: unknown) => Promise<HttpReply>;
 };
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read reply bodies field by field, as a client would
+export type HttpReply = { status: number; body: any; text: string; headers: Headers };
 
 /** A real installation: data directory, SQLite file, document on disk, and the fastify app (for inject). */
 export async function installation(options: InstallationOptions = {}): Promise<Harness> {
@@ -84,6 +91,11 @@ export async function installation(options: InstallationOptions = {}): Promise<H
     await app.close();
     service.close();
   });
+  let baseUrl: string | null = null;
+  const listen = async (): Promise<string> => {
+    baseUrl ??= await app.listen({ host: '127.0.0.1', port: 0 });
+    return baseUrl;
+  };
   const documentText = () => readFileSync(configPath, 'utf8');
   const document = () => JSON.parse(documentText()) as Record<string, unknown>;
   return {
@@ -104,10 +116,29 @@ export async function installation(options: InstallationOptions = {}): Promise<H
         },
         payload: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
       }),
-    currentHash: () => documentHash(document()),
+    currentHash: () => documentHash(service.hashKey, document()),
     document,
     documentText,
     token: (input) => mintToken(service, input).token,
     auditKinds: () => service.audit.list({ limit: 1000 }).map((event) => event.kind),
+    listen,
+    http: async (method, url, token, body) => {
+      const response = await fetch(`${await listen()}${url}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let parsed: unknown = null;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = null;
+      }
+      return { status: response.status, body: parsed, text, headers: response.headers };
+    },
   };
 }

@@ -166,10 +166,12 @@ suite('web approval page in Chromium', () => {
     expect(body).toContain('mcp.servers.github.command');
     expect(body).toContain('Restart required');
     expect(body).toMatch(/expires in \d+:\d\d/);
-    // The secret in the new server's env is shown as redacted, never as its value.
-    expect(body).not.toContain('ghp_example');
+    // A value the agent wrote itself at a redacted path is shown to the owner, who must see what
+    // they approve (SPEC §4); the review still flags it as a literal secret.
+    expect(body).toContain('ghp_exampleexampleexample');
+    expect(body).toContain('literal_secret_env');
     const envChange = page.locator('li.change', { hasText: 'mcp.servers.github.env.GITHUB_TOKEN' });
-    expect(await envChange.locator('.value.after .redacted').count()).toBe(1);
+    expect(await envChange.locator('.value.after .redacted').count()).toBe(0);
     await expect
       .poll(() => page.locator('.panel', { hasText: 'Audit trail' }).textContent())
       .toContain('proposal.created');

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { fail } from '../../core/errors.js';
 import { webhookEvents } from '../../core/settings.js';
+import { inertJsonText } from '../../core/text/inert.js';
 import type { Service } from '../../service/context.js';
 import { requireOwner } from '../../service/queries.js';
 import { callerOf } from '../auth.js';
@@ -15,7 +16,10 @@ const maxStreams = 100;
 /**
  * `GET /v1/events` (owner): the service's events as Server-Sent Events, a comment line as a
  * heartbeat, and every listener removed when the client goes away or the server closes. Cards
- * in events are the stored, redacted cards.
+ * in events are the public cards (`ProposalRecord.publicCard`: even the proposer's own values at
+ * redacted places veiled). A proposal voided because the document moved comes as
+ * `proposal.resolved` (status `stale`); one rebased onto the new document is announced again as
+ * `proposal.created`, same id, new hashes (service/rebase.ts).
  */
 export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { service, heartbeatMs }) => {
   const open = new Set<() => void>();
@@ -79,7 +83,8 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
         const listener = (data: unknown) => {
           try {
             nextId += 1;
-            write(`id: ${nextId}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+            // Inert like webhook bodies (src/core/webhooks.ts): same JSON value, no raw invisible characters.
+            write(`id: ${nextId}\nevent: ${event}\ndata: ${inertJsonText(JSON.stringify(data))}\n\n`);
           } catch (error) {
             request.log.warn({ err: error }, 'could not write to an event stream');
             close();

@@ -17,7 +17,7 @@ import type { Service } from '../../service/context.js';
 import { applyGrant, approve, deny, withdraw } from '../../service/decide.js';
 import { smokeTest } from '../../service/mcp.js';
 import { propose } from '../../service/propose.js';
-import { getProposal, listProposals, requireOwner } from '../../service/queries.js';
+import { getProposal, getProposalRecord, listProposals, requireOwner } from '../../service/queries.js';
 import { reloadAfterApply } from '../../service/reload.js';
 import { rollback } from '../../service/rollback.js';
 import { callerOf } from '../auth.js';
@@ -84,12 +84,14 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
     async (request, reply) => {
       const caller = callerOf(request);
       requireOwner(caller);
-      const card = getProposal(service, caller, request.params.id);
+      const record = getProposalRecord(service, caller, request.params.id);
+      const { card } = record;
       if (request.query.format === 'json') return card;
       const markdown = request.query.format === 'markdown';
+      // A chat card is read by everyone in the channel: it shows the public card (SPEC §4).
       return reply
         .type(markdown ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8')
-        .send(markdown ? renderMarkdown(card, { link: cardLink(service, card.id) }) : renderText(card));
+        .send(markdown ? renderMarkdown(record.publicCard, { link: cardLink(service, card.id) }) : renderText(card));
     },
   );
 

@@ -4,18 +4,22 @@
 import { ApiError, api, session, streamEvents } from './api.js';
 import {
   actorText,
+  changeSummary,
   clear,
   countdown,
   fill,
   formatTime,
   formatValue,
   h,
+  inertText,
   shortHash,
   shortId,
   statusBadge,
   tierBadge,
   tierOrder,
   valueBlock,
+  visibleJson,
+  visibleLines,
 } from './dom.js';
 
 const $ = (id) => document.getElementById(id);
@@ -24,7 +28,7 @@ const statuses = ['applied', 'denied', 'expired', 'stale', 'withdrawn', 'failed'
 
 let live = null; // AbortController of the event stream
 let renderToken = 0; // bumps on every navigation, so a slow response cannot paint over a newer view
-let shown = null; // { kind: 'pending' } | { kind: 'proposal', id, status } | { kind: 'history' } | { kind: 'audit' }
+let shown = null; // { kind: 'pending' } | { kind: 'proposal', id, status, baseHash } | { kind: 'history' } | { kind: 'audit' }
 let busy = false; // a decision is being sent: live refreshes wait
 
 // ---------------------------------------------------------------- sign-in
@@ -39,7 +43,7 @@ function showLogin(message) {
   $('login').hidden = false;
   const error = $('login-error');
   error.hidden = !message;
-  error.textContent = message ?? '';
+  error.textContent = inertText(message ?? '');
   $('token').value = '';
   $('token').focus();
 }
@@ -212,7 +216,7 @@ async function renderPending() {
               { class: 'item-meta muted' },
               `${actorText(card.requestedBy)} · ${formatTime(card.createdAt)} · ${shortId(card.id)}`,
             ),
-            card.reason ? h('p', { class: 'reason' }, card.reason) : null,
+            card.reason ? h('p', { class: 'reason multiline' }, visibleLines(card.reason)) : null,
             changedPaths(card),
             h('span', { class: 'open' }, 'Review →'),
           ),
@@ -241,12 +245,23 @@ function diffRow(change) {
       h('code', { class: 'path' }, change.path),
       change.restart ? h('span', { class: 'badge restart' }, 'restart') : null,
     ),
+    // A value copied or moved from elsewhere (a secret, typically) says where from, before anything else.
+    typeof change.from !== 'string'
+      ? null
+      : h(
+          'p',
+          { class: 'alert warn from' },
+          h('strong', {}, 'Same value as '),
+          h('code', {}, change.from),
+          ' — copied here, not typed by the proposer. Check where it goes.',
+        ),
     h(
       'div',
       { class: 'diff' },
       h('div', { class: 'side' }, h('div', { class: 'side-label' }, 'Before'), valueBlock(change.before, 'before')),
       h('div', { class: 'side' }, h('div', { class: 'side-label' }, 'After'), valueBlock(change.after, 'after')),
     ),
+    changeSummary(change.before, change.after),
     // The explanation itself is in "Why this needs you", once per rule; allowlisted changes say why they are.
     h(
       'p',
@@ -304,6 +319,7 @@ const mcpFields = [
   ['sha256', 'SHA-256'],
   ['provenance', 'Provenance'],
   ['env', 'Environment'],
+  ['headers', 'Headers'],
 ];
 const mcpHandled = new Set(['server', 'warnings', 'smokeTest', ...mcpFields.map(([key]) => key)]);
 
@@ -319,21 +335,28 @@ function humanize(key) {
 function fieldValue(key, value) {
   if (value === null || value === undefined) return h('span', { class: 'muted' }, '—');
   if (Array.isArray(value) && value.length === 0) return h('span', { class: 'muted' }, 'none');
-  if (key === 'env' && Array.isArray(value)) {
+  if ((key === 'env' || key === 'headers') && Array.isArray(value)) {
     if (value.length === 0) return h('span', { class: 'muted' }, 'none');
-    return h(
-      'ul',
-      { class: 'plain' },
-      value.map((entry) =>
-        h('li', {}, h('code', {}, String(entry?.name ?? '')), entry?.reference ? ' (a ${VAR} reference)' : ' (literal value, hidden)'),
-      ),
-    );
+    return h('ul', { class: 'plain' }, value.map(namedValue));
   }
   if (key === 'args' && Array.isArray(value))
-    return h('code', { class: 'wrap' }, value.map((arg) => JSON.stringify(arg)).join(' '));
+    return h('code', { class: 'wrap' }, visibleJson(value.map((arg) => JSON.stringify(arg)).join(' ')));
   if (typeof value === 'boolean') return h('span', {}, value ? 'yes' : 'no');
   if (typeof value === 'string') return h('code', { class: 'wrap' }, value);
-  return h('pre', { class: 'inline-json' }, formatValue(value));
+  return h('pre', { class: 'inline-json' }, visibleJson(formatValue(value)));
+}
+
+/** An env variable or header of the MCP review: the value of an override, the variable a reference reads. */
+function namedValue(entry) {
+  const name = h('code', {}, String(entry?.name ?? ''));
+  if (typeof entry?.value === 'string') {
+    return h('li', {}, name, ' = ', h('code', { class: 'wrap' }, visibleJson(JSON.stringify(entry.value))));
+  }
+  if (typeof entry?.reads === 'string') {
+    return h('li', {}, name, ' reads ', h('code', {}, '${', entry.reads, '}'));
+  }
+  if (entry?.kept) return h('li', {}, name, ' (kept as it is, not shown)');
+  return h('li', {}, name, entry?.reference ? ' (a ${VAR} reference)' : ' (literal value, hidden)');
 }
 
 function warningList(warnings) {
@@ -611,7 +634,7 @@ function details(card) {
         ['Target hash', card.targetHash],
       ].map(([label, value]) => [label, h('code', { class: 'wrap' }, value)]),
     ),
-    h('pre', { class: 'operations' }, card.operations.map((operation) => JSON.stringify(operation)).join('\n')),
+    h('pre', { class: 'operations' }, visibleJson(card.operations.map((operation) => JSON.stringify(operation)).join('\n'))),
   );
 }
 
@@ -643,7 +666,7 @@ async function renderProposal(id, { notice } = {}) {
     return;
   }
   if (token !== renderToken) return;
-  shown = { kind: 'proposal', id: card.id, status: card.status };
+  shown = { kind: 'proposal', id: card.id, status: card.status, baseHash: card.baseHash };
   const changes = [...card.changes].sort((a, b) => tierOrder[b.tier] - tierOrder[a.tier]);
   fill(
     view,
@@ -673,7 +696,7 @@ async function renderProposal(id, { notice } = {}) {
         h('dt', {}, 'Created'),
         h('dd', {}, formatTime(card.createdAt)),
         h('dt', {}, 'Reason'),
-        h('dd', {}, card.reason ?? h('span', { class: 'muted' }, 'none given')),
+        h('dd', { class: 'multiline' }, card.reason ? visibleLines(card.reason) : h('span', { class: 'muted' }, 'none given')),
         h('dt', {}, 'Proposal'),
         h('dd', {}, h('code', {}, card.id)),
       ),
@@ -876,10 +899,10 @@ async function renderAudit() {
           verdict.className = result.ok ? 'ok-text' : 'error-text';
           verdict.textContent = result.ok
             ? `Chain intact: ${result.count} events.`
-            : `Chain broken at event ${result.brokenAt}${result.reason ? `: ${result.reason}` : ''}.`;
+            : inertText(`Chain broken at event ${result.brokenAt}${result.reason ? `: ${result.reason}` : ''}.`);
         } catch (error) {
           verdict.className = 'error-text';
-          verdict.textContent = `${error.message} (${error.code})`;
+          verdict.textContent = inertText(`${error.message} (${error.code})`);
         }
       },
     },
@@ -956,6 +979,11 @@ function onEvent(name, data) {
   } else if (shown?.kind === 'proposal' && card?.id === shown.id && card.status !== shown.status) {
     renderProposal(shown.id, {
       notice: `This proposal is now ${card.status}${card.resolution?.by ? ` (${actorText(card.resolution.by)})` : ''}.`,
+    });
+  } else if (shown?.kind === 'proposal' && card?.id === shown.id && card.baseHash !== shown.baseHash) {
+    // Rebased: only allowlisted changes elsewhere moved under it; the change shown is the same.
+    renderProposal(shown.id, {
+      notice: 'The document changed elsewhere (allowlisted settings only); this proposal was carried over unchanged.',
     });
   }
 }
