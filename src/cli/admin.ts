@@ -13,6 +13,7 @@ export function printInstallation(installation: Installation, json: boolean, ser
     [
       `Initialised ${installation.dataDir}`,
       `  document: ${installation.configPath}`,
+      `  exec approvals: ${installation.execApprovalsPath}`,
       '',
       'These tokens are shown once; only their hashes are stored.',
       `  owner (surface cli): ${installation.ownerToken}`,
@@ -31,12 +32,14 @@ export function init(options: {
   config?: string;
   policy?: string;
   schema?: string;
+  execApprovals?: string;
   json?: boolean;
 }): void {
   const installation = initInstallation(options.data, {
     config: options.config,
     policy: options.policy,
     schema: options.schema,
+    execApprovals: options.execApprovals,
     demoDocument: demoOpenClawConfig,
   });
   printInstallation(installation, options.json ?? false);

@@ -33,7 +33,8 @@ export class Client {
     return response.body as unknown as AsyncIterable<Uint8Array>;
   }
 
-  async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /** `signal` aborts the call (the exec wrapper's long poll, on Ctrl-C). */
+  async request<T>(method: string, path: string, body?: unknown, init: { signal?: AbortSignal } = {}): Promise<T> {
     if (!this.token) {
       throw new CountersignError('unauthorized', 'No token: set COUNTERSIGN_TOKEN (or pass --token).');
     }
@@ -46,8 +47,10 @@ export class Client {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: body === undefined ? undefined : JSON.stringify(body),
+        ...(init.signal ? { signal: init.signal } : {}),
       });
     } catch (error) {
+      if (init.signal?.aborted) throw error;
       throw new Error(`Cannot reach countersign at ${this.url}: ${(error as Error).cause ?? (error as Error).message}`);
     }
     const text = await response.text();

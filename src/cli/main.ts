@@ -7,6 +7,7 @@ import { CliError, explainRefusal } from './io.js';
 // Command modules load on use: `pending` should not pay for fastify, nor `--help` for SQLite.
 const admin = () => import('./admin.js');
 const auditCommands = () => import('./audit.js');
+const execCommands = () => import('./exec.js');
 const owner = () => import('./owner.js');
 const policyCommands = () => import('./policy.js');
 const server = () => import('./serve.js');
@@ -54,6 +55,10 @@ program
   .option('--config <file>', 'the JSON document to manage (default DIR/openclaw.json; a demo is written if missing)')
   .option('--policy <file>', 'policy file (default: the shipped policies/openclaw.json)')
   .option('--schema <file>', 'JSON Schema every resulting document must satisfy (422 invalid_config otherwise)')
+  .option(
+    '--exec-approvals <file>',
+    'import an OpenClaw exec approvals file (or `openclaw approvals get --json` output) as DIR/exec-approvals.json; default: deny unless allowlisted, ask on a miss, TOTP for destructive commands',
+  )
   .addOption(jsonOption())
   .action(run(admin, 'init'));
 
@@ -204,6 +209,161 @@ audit
   .addOption(dataOption())
   .option('--jsonl', 'JSON lines (the only format)', true)
   .action(run(auditCommands, 'auditExport'));
+
+// Exec approvals (SPEC §9): `run`/`check` for agents, the rest for owners.
+const agentTokenOption = () =>
+  new Option('--token <token>', 'agent token (prefer $COUNTERSIGN_TOKEN: options end up in shell history)');
+const repeat = (value: string, previous: string[]) => [...previous, value];
+const exec = program
+  .command('exec')
+  .description('exec approvals: an agent asks before it runs a command, an owner allows or denies it')
+  .enablePositionalOptions()
+  .addHelpText(
+    'after',
+    `
+Agent (COUNTERSIGN_URL, COUNTERSIGN_TOKEN = an agent token):
+  countersign exec run -- git push --force origin main
+  countersign exec check --json -- rm -rf build
+Owner (COUNTERSIGN_TOKEN = an owner token):
+  countersign exec pending
+  countersign exec show ID
+  countersign exec approve ID                 allow once
+  countersign exec approve ID --for 30m       allow this exact command for 30 minutes
+  countersign exec approve ID --always        add it to the agent's allowlist
+  countersign exec deny ID --reason "not on prod"
+  countersign exec grants                     standing allow-for grants; revoke with: exec grants revoke ID`,
+  );
+exec
+  .command('run')
+  .description('ask, wait for the decision, then run exactly the approved plan with inherited stdio')
+  .argument('<argv...>', 'the command and its arguments, after --')
+  .option('--session <key>', 'session key (default $COUNTERSIGN_SESSION, else a generated one shown on stderr)')
+  .option('--cwd <dir>', 'working directory (default: the current one; sent as its real path)')
+  .option(
+    '--wait <seconds>',
+    'how long to wait for an owner (seconds, or 30m, 1h); then the request is withdrawn',
+    '300',
+  )
+  .option(
+    '--env <name[=value]>',
+    'pass an environment entry with the request (repeatable); the owner sees it',
+    repeat,
+    [],
+  )
+  .addOption(urlOption())
+  .addOption(agentTokenOption())
+  .passThroughOptions()
+  .addHelpText(
+    'after',
+    `
+The command runs only as the service planned it: the executable it resolved and hashed, the real
+cwd, this environment overlaid with the plan's entries. No shell is involved.
+Progress (the request id and what the owner sees) goes to stderr; stdout is the command's.
+
+Exit codes:
+  the command's own code     it ran (128+N when signal N ended it)
+  125                        countersign failed (bad options, unreachable, bad token)
+  126                        it did not run: denied, expired, no decision within --wait, or the
+                             plan changed before it could run (file_changed, executable_changed)
+  127                        the planned program could not be started
+  130                        Ctrl-C while waiting: the request was withdrawn
+
+Examples:
+  countersign exec run -- git push --force origin main
+  countersign exec run --cwd ~/src/app --wait 10m -- npm publish
+  COUNTERSIGN_SESSION=chat-42 countersign exec run --env AWS_PROFILE -- terraform destroy`,
+  )
+  .action(run(execCommands, 'run'));
+exec
+  .command('check')
+  .description('the decision, risk and plan for a command, without storing or running anything (dry run)')
+  .argument('<argv...>', 'the command and its arguments, after --')
+  .option('--cwd <dir>', 'working directory (default: the current one)')
+  .option('--session <key>', 'session key (default $COUNTERSIGN_SESSION)')
+  .option('--env <name[=value]>', 'an environment entry to send (repeatable)', repeat, [])
+  .addOption(urlOption())
+  .addOption(agentTokenOption())
+  .addOption(jsonOption())
+  .passThroughOptions()
+  .addHelpText(
+    'after',
+    `
+Exit codes: 0 allowed, 1 an owner would be asked, 126 denied, 125 countersign failed.
+
+Examples:
+  countersign exec check -- ls -la
+  countersign exec check --json -- python3 -c 'print(1)'`,
+  )
+  .action(run(execCommands, 'check'));
+exec
+  .command('pending')
+  .description('list exec requests waiting for a decision')
+  .option('--status <status>', 'another status instead (allowed, denied, expired, consumed)')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(run(execCommands, 'pending'));
+exec
+  .command('show')
+  .description('show an exec request: argv token by token, cwd, resolved paths, bound file, risk')
+  .argument('<id>')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(run(execCommands, 'show'));
+exec
+  .command('approve')
+  .description('allow an exec request (once by default); prompts for the TOTP code when it is required')
+  .argument('<id>')
+  .addOption(new Option('--always', "add the exact command to the agent's allowlist").conflicts('for'))
+  .addOption(new Option('--for <duration>', 'allow the exact command for a while: seconds, or 30m, 1h'))
+  .option('--totp <code>', 'authenticator code (prompted for, without echo, on a terminal)')
+  .option('--reason <text>', 'why (recorded in the audit log)')
+  .option('-y, --yes', 'do not ask "allow?" first')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .addHelpText(
+    'after',
+    `
+Examples:
+  countersign exec approve 3f9a2c1b-…
+  countersign exec approve 3f9a2c1b-… --for 30m --totp 123456
+  countersign exec approve 3f9a2c1b-… --always`,
+  )
+  .action(run(execCommands, 'approve'));
+exec
+  .command('deny')
+  .description('refuse an exec request')
+  .argument('<id>')
+  .option('--reason <text>', 'why (recorded in the audit log; the agent sees it)')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(run(execCommands, 'deny'));
+const grants = exec
+  .command('grants')
+  .description('list standing allow-for grants (exec grants revoke ID ends one)')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .enablePositionalOptions()
+  .action(run(execCommands, 'grants'));
+grants
+  .command('list')
+  .description('list standing allow-for grants')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(run(execCommands, 'grants'));
+grants
+  .command('revoke')
+  .description('revoke a standing allow-for grant')
+  .argument('<id>')
+  .addOption(urlOption())
+  .addOption(tokenOption())
+  .addOption(jsonOption())
+  .action(run(execCommands, 'grantsRevoke'));
 
 program
   .command('policy')

@@ -1,20 +1,19 @@
 import { z } from 'zod';
-import { deepEqual, isObject, type Json, type JsonObject } from './json.js';
+import { analyzeCommand } from './command/analyze.js';
+import { environmentWarnings, overrideValueForDisplay } from './command/environment.js';
 import {
-  type ArgWarning,
-  analyzeCommand,
-  environmentWarnings,
   hasReference,
   isLiteralSecret,
   isLiteralSecretHeader,
   isSecretName,
   literalPart,
   looksLikeSecretValue,
-  overrideValueForDisplay,
   redactArgs,
   redactUrlForDisplay,
   referencedVariables,
-} from './mcp-args.js';
+} from './command/secrets.js';
+import type { ArgWarning } from './command/types.js';
+import { deepEqual, isObject, type Json, type JsonObject } from './json.js';
 import type { Path } from './path.js';
 import { REDACTED } from './redact.js';
 

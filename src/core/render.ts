@@ -74,7 +74,7 @@ export type TextOptions = {
   width?: number;
 };
 
-type Line = { text: string; role?: Parameters<TextStyle>[0]; agent?: boolean };
+export type Line = { text: string; role?: Parameters<TextStyle>[0]; agent?: boolean };
 
 /**
  * Columns a string may take, over-estimated: anything outside printable ASCII counts twice (wide
@@ -87,7 +87,8 @@ function columns(char: string): number {
 
 const continuation = '      ↪ ';
 
-function wrap(line: Line, width: number): Line[] {
+/** Cuts a line of agent text at `width` columns (see `TextOptions.width`); the exec card uses it too. */
+export function wrap(line: Line, width: number): Line[] {
   if (!line.agent) return [line];
   const chars = Array.from(line.text);
   const out: Line[] = [];

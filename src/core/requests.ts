@@ -27,13 +27,13 @@ export const ProposeRequestSchema = z
   });
 export type ProposeRequest = z.infer<typeof ProposeRequestSchema>;
 
+/** A code from the owner's authenticator app, for config approvals and exec resolutions alike. */
+export const TotpCodeSchema = z.string().regex(/^\d{6,8}$/, 'a TOTP code is 6 to 8 digits');
+
 export const ApproveRequestSchema = z
   .object({
     patchHash: hash,
-    totp: z
-      .string()
-      .regex(/^\d{6,8}$/, 'a TOTP code is 6 to 8 digits')
-      .optional(),
+    totp: TotpCodeSchema.optional(),
     confirm: z.string().max(200).optional(),
   })
   .strict();

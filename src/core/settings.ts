@@ -18,6 +18,11 @@ export type ReloadHook = z.infer<typeof ReloadHookSchema>;
 export const TargetSettingsSchema = z
   .object({
     name: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'lowercase letters, digits, "-" and "_"'),
+    /**
+     * `document`: any JSON document (OpenClaw's config). `exec-approvals`: the exec policy of
+     * SPEC §9, validated as OpenClaw's exec approvals file and read by exec requests.
+     */
+    kind: z.enum(['document', 'exec-approvals']).default('document'),
     path: z.string().min(1),
     policy: z.string().min(1),
     schema: z.string().min(1).nullable().default(null),

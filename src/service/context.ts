@@ -5,9 +5,10 @@ import pino, { type Logger } from 'pino';
 import { z } from 'zod';
 import type { Card } from '../core/card.js';
 import { SetupError } from '../core/errors.js';
+import { parseExecDocument } from '../core/exec/document.js';
 import { canonical, deriveKey, type HashKey, sha256 } from '../core/hash.js';
 import { type CompiledPolicy, compilePolicy, PolicyError } from '../core/policy.js';
-import type { DocumentValidator } from '../core/schema-issues.js';
+import type { DocumentValidator, SchemaIssue } from '../core/schema-issues.js';
 import { type ReloadHook, type Settings, SettingsSchema } from '../core/settings.js';
 import { AuditLog } from '../store/audit-log.js';
 import { type Db, openDatabase } from '../store/database.js';
@@ -21,6 +22,7 @@ export const DATABASE_FILE = 'countersign.db';
 
 export type TargetRuntime = {
   name: string;
+  kind: 'document' | 'exec-approvals';
   path: string;
   policy: CompiledPolicy;
   policyHash: string;
@@ -54,7 +56,7 @@ export type Service = {
   close: () => void;
 };
 
-function readJson(file: string, what: string): unknown {
+export function readJson(file: string, what: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -87,6 +89,16 @@ export function loadPolicy(file: string): { policy: CompiledPolicy; policyHash: 
   }
 }
 
+/** The exec approvals document must stay one OpenClaw (and countersign) can read: a change that breaks it is 422. */
+function execDocumentValidator(document: unknown): SchemaIssue[] {
+  const parsed = parseExecDocument(document);
+  return parsed.ok ? [] : [{ path: '', message: parsed.reason }];
+}
+
+function chainValidators(first: DocumentValidator | null, second: DocumentValidator): DocumentValidator {
+  return (document) => [...(first?.(document) ?? []), ...second(document)];
+}
+
 export type OpenOptions = { now?: () => Date; logger?: Logger; readonlyDatabase?: boolean };
 
 export function openService(dataDir: string, options: OpenOptions = {}): Service {
@@ -106,8 +118,10 @@ export function openService(dataDir: string, options: OpenOptions = {}): Service
         );
       }
     }
+    if (target.kind === 'exec-approvals') validate = chainValidators(validate, execDocumentValidator);
     targets.set(target.name, {
       name: target.name,
+      kind: target.kind,
       path: inData(target.path),
       policy,
       policyHash,

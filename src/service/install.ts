@@ -1,8 +1,10 @@
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SetupError } from '../core/errors.js';
+import { defaultExecDocument, parseExecDocument } from '../core/exec/document.js';
 import { documentHash } from '../core/hash.js';
+import { isObject } from '../core/json.js';
 import { SettingsSchema } from '../core/settings.js';
 import { readDocumentText, writeDocumentAtomic } from '../store/document-file.js';
 import type { Credential, NewCredential } from '../store/tokens.js';
@@ -12,9 +14,24 @@ import { parseDocument, rememberDocument } from './document.js';
 
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const defaultPolicyFile = join(packageRoot, 'policies', 'openclaw.json');
+export const execApprovalsPolicyFile = join(packageRoot, 'policies', 'exec-approvals.json');
+export const EXEC_APPROVALS_FILE = 'exec-approvals.json';
 
-export type InitOptions = { config?: string; policy?: string; schema?: string; demoDocument: object };
-export type Installation = { dataDir: string; configPath: string; ownerToken: string; agentToken: string };
+export type InitOptions = {
+  config?: string;
+  policy?: string;
+  schema?: string;
+  /** An existing OpenClaw exec approvals file to import (SPEC §9); without one, the SPEC default. */
+  execApprovals?: string;
+  demoDocument: object;
+};
+export type Installation = {
+  dataDir: string;
+  configPath: string;
+  execApprovalsPath: string;
+  ownerToken: string;
+  agentToken: string;
+};
 
 export function isInitialised(dataDir: string): boolean {
   return existsSync(join(dataDir, SETTINGS_FILE));
@@ -30,11 +47,15 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
   const configPath = resolve(options.config ?? join(root, 'openclaw.json'));
   const policyPath = resolve(options.policy ?? defaultPolicyFile);
   loadPolicy(policyPath);
+  // Read and check the file to import before anything is created: a bad one stops init cleanly.
+  const execText = execApprovalsText(options.execApprovals);
   preparePrivateDirectory(root);
   if (!existsSync(configPath)) {
     mkdirSync(dirname(configPath), { recursive: true });
     writeDocumentAtomic(configPath, `${JSON.stringify(options.demoDocument, null, 2)}\n`);
   }
+  const execApprovalsPath = join(root, EXEC_APPROVALS_FILE);
+  writeDocumentAtomic(execApprovalsPath, execText);
   // Only what init decides is spelled out; every other setting takes the schema's default.
   const settings = SettingsSchema.parse({
     version: 1,
@@ -45,6 +66,7 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
         policy: policyPath,
         schema: options.schema ? resolve(options.schema) : null,
       },
+      { name: 'exec-approvals', kind: 'exec-approvals', path: EXEC_APPROVALS_FILE, policy: execApprovalsPolicyFile },
     ],
   });
   writeFileSync(join(root, SETTINGS_FILE), `${JSON.stringify(settings, null, 2)}\n`, { mode: 0o600 });
@@ -52,10 +74,14 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
   try {
     const text = readDocumentText(configPath);
     const document = parseDocument(text, configPath);
-    withAudit(service, () => rememberDocument(service, 'openclaw', documentHash(service.hashKey, document), text));
+    withAudit(service, () => {
+      rememberDocument(service, 'openclaw', documentHash(service.hashKey, document), text);
+      const execDocument = parseDocument(execText, execApprovalsPath);
+      rememberDocument(service, 'exec-approvals', documentHash(service.hashKey, execDocument), execText);
+    });
     const owner = mintToken(service, { role: 'owner', name: 'owner', surface: 'cli' });
     const agent = mintToken(service, { role: 'agent', name: 'main', agentId: 'main' });
-    return { dataDir: root, configPath, ownerToken: owner.token, agentToken: agent.token };
+    return { dataDir: root, configPath, execApprovalsPath, ownerToken: owner.token, agentToken: agent.token };
   } finally {
     service.close();
   }
@@ -109,4 +135,32 @@ function preparePrivateDirectory(root: string): void {
   throw new SetupError(
     `${root} already holds files and is readable by other users (mode ${mode.toString(8)}); use a new directory, or run \`chmod 700 ${root}\` first.`,
   );
+}
+
+/**
+ * The exec approvals document init writes: an imported OpenClaw file exactly as it was (every
+ * field kept), or the SPEC default. An unreadable or invalid file stops init with the reason.
+ */
+function execApprovalsText(file: string | undefined): string {
+  if (file === undefined) return `${JSON.stringify(defaultExecDocument(), null, 2)}\n`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new SetupError(`Cannot read the exec approvals file ${file}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new SetupError(`${file} is not JSON: ${(error as Error).message}`);
+  }
+  // `openclaw approvals get --json` prints the document under "file".
+  if (isObject(value) && isObject(value.file) && value.version === undefined) {
+    value = value.file;
+    text = `${JSON.stringify(value, null, 2)}\n`;
+  }
+  const parsed = parseExecDocument(value);
+  if (!parsed.ok) throw new SetupError(`${file} is not an exec approvals document: ${parsed.reason}`);
+  return text.endsWith('\n') ? text : `${text}\n`;
 }

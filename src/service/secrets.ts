@@ -1,5 +1,5 @@
+import { secretArgIndices } from '../core/command/secrets.js';
 import { isObject, type Json, type JsonObject } from '../core/json.js';
-import { secretArgIndices } from '../core/mcp-args.js';
 import type { Path } from '../core/path.js';
 import { compilePattern, matchesPattern, type Pattern } from '../core/pattern.js';
 import { type MarkedDocument, markSecrets, type SoftSecrets, veil } from '../core/provenance.js';

@@ -11,9 +11,22 @@ describe.concurrent('countersign init (real CLI)', { timeout: e2eTimeout }, () =
     const result = await cli(['init', '--data', dataDir, '--json']);
     expect(result.code).toBe(0);
     const installation = JSON.parse(result.stdout) as Record<string, string>;
-    expect(Object.keys(installation).sort()).toEqual(['agentToken', 'configPath', 'dataDir', 'ownerToken']);
+    expect(Object.keys(installation).sort()).toEqual([
+      'agentToken',
+      'configPath',
+      'dataDir',
+      'execApprovalsPath',
+      'ownerToken',
+    ]);
     expect(installation.dataDir).toBe(dataDir);
     expect(installation.configPath).toBe(join(dataDir, 'openclaw.json'));
+    // The exec policy of SPEC §9, with its default: deny unless allowlisted, ask on a miss.
+    expect(installation.execApprovalsPath).toBe(join(dataDir, 'exec-approvals.json'));
+    expect(JSON.parse(readFileSync(installation.execApprovalsPath as string, 'utf8'))).toMatchObject({
+      version: 2,
+      defaults: { security: 'allowlist', ask: 'on-miss', askFallback: 'deny', strictInlineEval: true },
+      totp: { enabled: true, scope: 'destructive' },
+    });
     expect(installation.ownerToken).toMatch(/^\S{20,}$/);
     expect(installation.agentToken).toMatch(/^\S{20,}$/);
     expect(installation.ownerToken).not.toBe(installation.agentToken);

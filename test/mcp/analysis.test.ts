@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeCommand, isLiteralSecret, parseNpmSpec, parsePypiSpec, redactArgs } from '../../src/core/mcp-args.js';
+import { analyzeCommand } from '../../src/core/command/analyze.js';
+import { parseNpmSpec, parsePypiSpec } from '../../src/core/command/packages.js';
+import { isLiteralSecret, redactArgs } from '../../src/core/command/secrets.js';
 import {
   buildReview,
   changedServers,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Change } from '../../src/core/card.js';
-import { overrideValueForDisplay, redactArgs, secretArgIndices } from '../../src/core/mcp-args.js';
+import { overrideValueForDisplay } from '../../src/core/command/environment.js';
+import { redactArgs, secretArgIndices } from '../../src/core/command/secrets.js';
 import {
   buildReview,
   changedServers,
