@@ -80,12 +80,15 @@ export async function execRun(argv: string[], options: RunOptions): Promise<numb
 
   let request = posted.request;
   if (posted.decision === 'ask') {
-    say(`exec request ${inert(request.id)} is waiting for an owner's decision.`);
-    say(`the owner sees: ${renderExecSummary(request)}`);
-    say(
-      `approve with \`countersign exec approve ${inert(request.id)}\`; waiting up to ${waitSeconds} s (Ctrl-C withdraws).`,
-    );
-    const waited = await waitForDecision(client, request, waitSeconds);
+    const pending = request;
+    // Announced only once Ctrl-C is handled: whoever reads "waiting" may interrupt at once.
+    const waited = await waitForDecision(client, request, waitSeconds, () => {
+      say(`exec request ${inert(pending.id)} is waiting for an owner's decision.`);
+      say(`the owner sees: ${renderExecSummary(pending)}`);
+      say(
+        `approve with \`countersign exec approve ${inert(pending.id)}\`; waiting up to ${waitSeconds} s (Ctrl-C withdraws).`,
+      );
+    });
     if (typeof waited === 'number') return waited;
     request = waited;
   }
@@ -123,7 +126,12 @@ export async function execRun(argv: string[], options: RunOptions): Promise<numb
  * (then the request is withdrawn). SIGINT/SIGTERM while waiting withdraw it and end the wrapper
  * with 128+N. Each poll asks for at most 30 s, well under any HTTP client or proxy timeout.
  */
-async function waitForDecision(client: Client, request: ExecRequest, seconds: number): Promise<ExecRequest | number> {
+async function waitForDecision(
+  client: Client,
+  request: ExecRequest,
+  seconds: number,
+  announce: () => void,
+): Promise<ExecRequest | number> {
   const path = `/v1/exec/requests/${encodeURIComponent(request.id)}`;
   const stop = new AbortController();
   let interrupted: NodeJS.Signals | null = null;
@@ -133,6 +141,7 @@ async function waitForDecision(client: Client, request: ExecRequest, seconds: nu
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  announce();
   try {
     const deadline = Date.now() + seconds * 1000;
     let current = request;

@@ -2,6 +2,7 @@ import pino from 'pino';
 import { buildApp } from '../http/app.js';
 import { reconcileIntents } from '../service/apply.js';
 import { openService } from '../service/context.js';
+import { sweepExecRequests } from '../service/exec/requests.js';
 import { initInstallation, isInitialised } from '../service/install.js';
 import { expireOverdue } from '../service/lifecycle.js';
 import { watchDocuments } from '../service/watch.js';
@@ -35,7 +36,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   const address = await app.listen({ host, port });
   process.stdout.write(`countersign listening on ${address}\n`);
 
-  const sweep = setInterval(() => expireOverdue(service), 5000);
+  const sweep = setInterval(() => {
+    expireOverdue(service);
+    sweepExecRequests(service);
+  }, 5000);
   sweep.unref();
   const unwatch = watchDocuments(service);
   const stop = async (signal: string) => {

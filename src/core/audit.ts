@@ -21,6 +21,16 @@ export const auditKinds = [
   'totp.enrolled',
   'totp.disabled',
   'mcp.smoke_test',
+  // Exec approvals (SPEC §9): each says why (reason, pattern, risk, approver, step-up); never env values.
+  'exec.requested',
+  'exec.allowed',
+  'exec.approved',
+  'exec.denied',
+  'exec.expired',
+  'exec.fallback',
+  'exec.consumed',
+  'exec.allowlist_added',
+  'exec.grant_revoked',
 ] as const;
 export const AuditKindSchema = z.enum(auditKinds);
 export type AuditKind = z.infer<typeof AuditKindSchema>;

@@ -7,10 +7,14 @@ export const errorStatus = {
   invalid_patch: 400,
   forbidden_key: 400,
   confirm_required: 400,
+  // `allow-always` / `allow-for` where SPEC §9 refuses them (inline eval under strictInlineEval, unanalysable text).
+  decision_not_allowed: 400,
   unauthorized: 401,
   forbidden: 403,
   blocked: 403,
   surface_not_allowed: 403,
+  // An exec request the policy refused (SPEC §9); the body names the reason and the stored request.
+  exec_denied: 403,
   totp_not_enrolled: 403,
   totp_required: 403,
   totp_invalid: 403,
@@ -21,6 +25,10 @@ export const errorStatus = {
   patch_mismatch: 409,
   already_applied: 409,
   executable_changed: 409,
+  // Exec grants (SPEC §9): the plan, the bound script or the grant's single use no longer hold.
+  plan_mismatch: 409,
+  file_changed: 409,
+  already_consumed: 409,
   rollback_conflict: 409,
   not_applied: 409,
   expired: 410,

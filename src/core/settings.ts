@@ -58,7 +58,13 @@ export const RateLimitsSchema = z
 export type RateLimits = z.infer<typeof RateLimitsSchema>;
 
 /** The events a webhook can subscribe to: the ones `service.events` emits (SPEC §8). */
-export const webhookEvents = ['proposal.created', 'proposal.resolved', 'change.applied'] as const;
+export const webhookEvents = [
+  'proposal.created',
+  'proposal.resolved',
+  'change.applied',
+  'exec.requested',
+  'exec.resolved',
+] as const;
 export const WebhookEventSchema = z.enum(webhookEvents);
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;
 

@@ -13,6 +13,8 @@ import { rateLimits } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
 import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
+import { execRoutes } from './routes/exec.js';
+import { execResolveRoutes } from './routes/exec-resolve.js';
 import { healthRoutes } from './routes/health.js';
 import { proposalRoutes } from './routes/proposals.js';
 import { uiRoutes } from './routes/ui.js';
@@ -68,7 +70,9 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
   await app.register(healthRoutes);
   await app.register(configRoutes, { service });
   await app.register(proposalRoutes, { service });
+  await app.register(execRoutes, { service });
   await app.register(auditRoutes, { service });
+  await app.register(execResolveRoutes, { service });
   await app.register(eventRoutes, { service, heartbeatMs: options.eventHeartbeatMs });
   await app.register(uiRoutes);
 

@@ -6,12 +6,14 @@ import { z } from 'zod';
 import type { Card } from '../core/card.js';
 import { SetupError } from '../core/errors.js';
 import { parseExecDocument } from '../core/exec/document.js';
+import type { ExecRequest } from '../core/exec/request.js';
 import { canonical, deriveKey, type HashKey, sha256 } from '../core/hash.js';
 import { type CompiledPolicy, compilePolicy, PolicyError } from '../core/policy.js';
 import type { DocumentValidator, SchemaIssue } from '../core/schema-issues.js';
 import { type ReloadHook, type Settings, SettingsSchema } from '../core/settings.js';
 import { AuditLog } from '../store/audit-log.js';
 import { type Db, openDatabase } from '../store/database.js';
+import { ExecGrantStore, ExecRequestStore } from '../store/exec-requests.js';
 import { loadInstallationKey } from '../store/installation-key.js';
 import { ProposalStore } from '../store/proposals.js';
 import { TokenStore } from '../store/tokens.js';
@@ -34,6 +36,10 @@ export type ServiceEvents = {
   'proposal.created': [Card];
   'proposal.resolved': [Card];
   'change.applied': [{ target: string; hash: string; proposal: Card }];
+  /** An exec request now waits for an owner (SPEC §9); secret env values are "[redacted]". */
+  'exec.requested': [ExecRequest];
+  /** An exec request left `pending`: an owner, the fallback or the agent's withdrawal decided it. */
+  'exec.resolved': [ExecRequest];
 };
 
 /** Everything a use case needs: stores, compiled policies, a clock and a logger. */
@@ -43,6 +49,9 @@ export type Service = {
   db: Db;
   tokens: TokenStore;
   proposals: ProposalStore;
+  /** Exec requests and standing `allow-for` grants (SPEC §9). */
+  exec: ExecRequestStore;
+  execGrants: ExecGrantStore;
   audit: AuditLog;
   targets: Map<string, TargetRuntime>;
   defaultTarget: string;
@@ -137,6 +146,8 @@ export function openService(dataDir: string, options: OpenOptions = {}): Service
     db,
     tokens: new TokenStore(db),
     proposals: new ProposalStore(db),
+    exec: new ExecRequestStore(db),
+    execGrants: new ExecGrantStore(db),
     audit: new AuditLog(db),
     targets,
     defaultTarget: (settings.targets[0] as { name: string }).name,

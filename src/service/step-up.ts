@@ -15,11 +15,18 @@ const otplib = () => require('otplib') as typeof import('otplib');
 export const totpParameters = { algorithm: 'sha1', digits: 6, period: 30, epochTolerance: 30 } as const;
 
 /**
- * The TOTP part of an approval, in the contract's order (SPEC §4): not enrolled, no code (unless
- * this credential's own cooldown covers the tier), locked, wrong, replayed. An owner without a
- * secret can never pass (fail closed); wrong codes count toward a lock, and the lock ends every
- * cooldown of the owner.
+ * What an approval asks of step-up: whether a code is needed at all, the tier a cooldown must
+ * cover (and that a new code's cooldown will cover), and how long that new cooldown lasts. A
+ * config card and an exec request both reduce to this, so one authenticator per owner serves
+ * both and a cooldown opened by either counts for the other (SPEC §4, §9).
  */
+export type StepUpRequirement = {
+  required: boolean;
+  tier: 'protected' | 'dangerous';
+  cooldownSeconds: number;
+};
+
+/** The TOTP part of approving a config card: the target policy's tiers and cooldown. */
 export function stepUp(
   service: Service,
   target: TargetRuntime,
@@ -28,12 +35,36 @@ export function stepUp(
   code: string | undefined,
 ): StepUp {
   if (!card.approval.totp) return 'none';
+  // A card that needs TOTP is protected or dangerous; anything else would be a policy bug, and the
+  // strictest tier is the one that cannot let a weaker cooldown through.
+  const tier = card.tier === 'protected' ? 'protected' : 'dangerous';
+  return stepUpFor(
+    service,
+    caller,
+    { required: true, tier, cooldownSeconds: target.policy.approval.totp.cooldownSeconds },
+    code,
+  );
+}
+
+/**
+ * The TOTP part of an approval, in the contract's order (SPEC §4): not enrolled, no code (unless
+ * this credential's own cooldown covers the tier), locked, wrong, replayed. An owner without a
+ * secret can never pass (fail closed); wrong codes count toward a lock, and the lock ends every
+ * cooldown of the owner.
+ */
+export function stepUpFor(
+  service: Service,
+  caller: Credential,
+  requirement: StepUpRequirement,
+  code: string | undefined,
+): StepUp {
+  if (!requirement.required) return 'none';
   const store = new TotpStore(service.db);
   const owner = store.get(caller.name);
   if (!owner) {
     fail(
       'totp_not_enrolled',
-      `This change needs a TOTP code, and owner "${caller.name}" has no authenticator enrolled.`,
+      `This approval needs a TOTP code, and owner "${caller.name}" has no authenticator enrolled.`,
     );
   }
   const now = service.now();
@@ -42,8 +73,8 @@ export function stepUp(
     // The cooldown is the credential's, not the owner's: a code typed into a chat DM does not
     // let the owner's CLI token through. A locked owner has no usable cooldown, so a request
     // without a code is just that: `totp_required` (a code sent while locked gets `totp_locked`).
-    if (cooldownApplies(store.cooldown(caller.id, owner.owner), card.tier, now, locked)) return 'cooldown';
-    fail('totp_required', 'This change needs a code from your authenticator app ("totp").');
+    if (cooldownApplies(store.cooldown(caller.id, owner.owner), requirement.tier, now, locked)) return 'cooldown';
+    fail('totp_required', 'This approval needs a code from your authenticator app ("totp").');
   }
   // The lock is checked before the code is, so a locked owner's guesses reveal nothing.
   if (locked) {
@@ -65,8 +96,8 @@ export function stepUp(
     recordFailure(service, store, owner.owner, now);
     fail('totp_invalid', 'That TOTP code is not valid.');
   }
-  const until = new Date(now.getTime() + target.policy.approval.totp.cooldownSeconds * 1000).toISOString();
-  if (!store.accept(owner.owner, result.timeStep, { tokenId: caller.id, tier: card.tier, until })) {
+  const until = new Date(now.getTime() + requirement.cooldownSeconds * 1000).toISOString();
+  if (!store.accept(owner.owner, result.timeStep, { tokenId: caller.id, tier: requirement.tier, until })) {
     recordFailure(service, store, owner.owner, now);
     fail('totp_replayed', 'That TOTP code was already used; wait for the next one.');
   }

@@ -165,6 +165,12 @@ export class ExecGrantStore {
     ).run(grant);
   }
 
+  /** One grant, standing or not (revoked and expired ones stay on record). */
+  get(id: string): ExecGrant | null {
+    const row = statement(this.db, 'SELECT * FROM exec_grants WHERE id = ?').get(id) as GrantRow | undefined;
+    return row ? grantFromRow(row) : null;
+  }
+
   /** Grants still standing for an agent: not revoked, not expired. */
   active(agentId: string, now: Date): ExecGrant[] {
     return (

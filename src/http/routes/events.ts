@@ -35,7 +35,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
     '/v1/events',
     {
       schema: {
-        summary: 'Server-Sent Events: proposal.created, proposal.resolved, change.applied (owner)',
+        summary: `Server-Sent Events: ${webhookEvents.join(', ')} (owner)`,
         tags: ['events'],
       },
     },

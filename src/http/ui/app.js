@@ -21,6 +21,7 @@ import {
   visibleJson,
   visibleLines,
 } from './dom.js';
+import { execQueuePanel, loadExecQueue, onExecEvent, renderExecRequest } from './exec.js';
 
 const $ = (id) => document.getElementById(id);
 const view = $('view');
@@ -28,7 +29,7 @@ const statuses = ['applied', 'denied', 'expired', 'stale', 'withdrawn', 'failed'
 
 let live = null; // AbortController of the event stream
 let renderToken = 0; // bumps on every navigation, so a slow response cannot paint over a newer view
-let shown = null; // { kind: 'pending' } | { kind: 'proposal', id, status, baseHash } | { kind: 'history' } | { kind: 'audit' }
+let shown = null; // { kind: 'pending' } | { kind: 'proposal', id, status, baseHash } | { kind: 'exec', id, status } | { kind: 'history' } | { kind: 'audit' }
 let busy = false; // a decision is being sent: live refreshes wait
 
 // ---------------------------------------------------------------- sign-in
@@ -117,11 +118,13 @@ function route() {
   const { parts, params } = parseHash();
   renderToken += 1;
   for (const link of document.querySelectorAll('[data-nav]')) {
-    const active = link.dataset.nav === (parts[0] === 'proposal' ? 'pending' : (parts[0] ?? 'pending'));
+    const active =
+      link.dataset.nav === (parts[0] === 'proposal' || parts[0] === 'exec' ? 'pending' : (parts[0] ?? 'pending'));
     if (active) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   if (parts[0] === 'proposal' && parts[1]) return renderProposal(decodeURIComponent(parts[1]));
+  if (parts[0] === 'exec' && parts[1]) return renderExecRequest(execContext, decodeURIComponent(parts[1]));
   if (parts[0] === 'history') return renderHistory(params.get('status') ?? 'applied');
   if (parts[0] === 'audit') return renderAudit();
   return renderPending();
@@ -169,8 +172,11 @@ function updatePendingCount(count) {
 
 async function refreshPendingCount() {
   try {
-    const { proposals } = await call('GET', 'v1/proposals?status=pending');
-    updatePendingCount(proposals.length);
+    const [{ proposals }, exec] = await Promise.all([
+      call('GET', 'v1/proposals?status=pending'),
+      loadExecQueue(call, { withGrants: false }),
+    ]);
+    updatePendingCount(proposals.length + (exec.requests?.length ?? 0));
     return proposals;
   } catch {
     return null;
@@ -182,14 +188,16 @@ async function renderPending() {
   if (shown?.kind !== 'pending') loading('Pending proposals');
   shown = { kind: 'pending' };
   let proposals;
+  const execQueue = loadExecQueue(call); // never rejects: a failure shows in its own column
   try {
     ({ proposals } = await call('GET', 'v1/proposals?status=pending'));
   } catch (error) {
     if (token === renderToken) fill(view, h('h1', {}, 'Pending proposals'), failure(error));
     return;
   }
+  const exec = await execQueue;
   if (token !== renderToken) return;
-  updatePendingCount(proposals.length);
+  updatePendingCount(proposals.length + (exec.requests?.length ?? 0));
   const list = proposals.length
     ? h(
         'div',
@@ -226,9 +234,30 @@ async function renderPending() {
   fill(
     view,
     h('div', { class: 'view-head' }, h('h1', {}, 'Pending proposals'), h('span', { class: 'muted' }, 'newest first')),
-    list,
+    h('div', { class: 'queues' }, h('div', { class: 'proposal-queue' }, list), execQueuePanel(exec, execContext)),
   );
 }
+
+/** What exec.js needs of this page: the API call, the view, and the navigation state it shares. */
+const execContext = {
+  call,
+  view,
+  current: () => renderToken,
+  shown: () => shown,
+  show: (value) => {
+    shown = value;
+  },
+  busy: () => busy,
+  setBusy: (value) => {
+    busy = value;
+  },
+  settled: (id, status) => {
+    if (shown?.kind === 'exec' && shown.id === id) shown.status = status;
+  },
+  refresh: () => {
+    if (shown?.kind === 'pending') renderPending();
+  },
+};
 
 // ---------------------------------------------------------------- one proposal
 
@@ -974,6 +1003,11 @@ function onEvent(name, data) {
   const card = name === 'change.applied' ? data?.proposal : data;
   refreshPendingCount();
   if (busy) return;
+  if (name === 'exec.requested' || name === 'exec.resolved') {
+    if (shown?.kind === 'pending') renderPending();
+    else onExecEvent(execContext, data);
+    return;
+  }
   if (shown?.kind === 'pending') {
     renderPending();
   } else if (shown?.kind === 'proposal' && card?.id === shown.id && card.status !== shown.status) {
