@@ -17,6 +17,7 @@ const benchmarks: Benchmark[] = [
   { name: 'apply', run: async () => (await import('./apply.js')).run() },
   { name: 'growth', run: async () => (await import('./growth.js')).run() },
   { name: 'audit', run: async () => (await import('./audit.js')).run() },
+  { name: 'exec', run: async () => (await import('./exec.js')).run() },
 ];
 
 const args = process.argv.slice(2);

@@ -17,15 +17,26 @@ export type BenchInstallation = {
 };
 
 /** A real installation in a fresh temporary directory: settings, SQLite database, document on disk. */
-export function install(document: object, options: { policy?: string; schema?: string } = {}): BenchInstallation {
+export function install(
+  document: object,
+  options: { policy?: string; schema?: string; execApprovals?: object } = {},
+): BenchInstallation {
   const root = mkdtempSync(join(tmpdir(), 'countersign-bench-'));
   const configPath = join(root, 'openclaw.json');
   writeFileSync(configPath, documentText(document as never), { mode: 0o600 });
+  // An exec approvals document is imported as `countersign init --exec-approvals FILE` does, so
+  // the service's remembered hash is the file's own (editing DIR/exec-approvals.json afterwards would be drift).
+  let execApprovals: string | undefined;
+  if (options.execApprovals) {
+    execApprovals = join(root, 'exec-approvals.import.json');
+    writeFileSync(execApprovals, documentText(options.execApprovals as never), { mode: 0o600 });
+  }
   const data = join(root, 'data');
   const installed = installer.initInstallation(data, {
     config: configPath,
     policy: options.policy,
     schema: options.schema,
+    execApprovals,
     demoDocument: {},
   });
   return {

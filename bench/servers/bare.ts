@@ -6,6 +6,11 @@ server.post('/v1/proposals', async (request, reply) => {
   const body = request.body as { baseHash?: unknown };
   return reply.status(200).send({ status: 'ok', baseHash: body.baseHash ?? null });
 });
+// The same floor for exec requests (bench/exec.ts): parse the body, answer with a small JSON.
+server.post('/v1/exec/requests', async (request, reply) => {
+  const body = request.body as { sessionKey?: unknown };
+  return reply.status(200).send({ decision: 'allow', sessionKey: body.sessionKey ?? null });
+});
 const address = await server.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ address })}\n`);
 process.once('SIGTERM', () => {

@@ -2,7 +2,13 @@ import { generateSecret, generateURI } from 'otplib';
 import qrcode from 'qrcode-terminal';
 import { openService, type Service } from '../service/context.js';
 import { type Installation, initInstallation, mintToken, revokeToken } from '../service/install.js';
-import { disableTotp, enrollTotp, totpParameters } from '../service/step-up.js';
+import {
+  disableTotp,
+  enrollTotp,
+  recoveryCodesLeft,
+  regenerateRecoveryCodes,
+  totpParameters,
+} from '../service/step-up.js';
 import { NewCredentialSchema } from '../store/tokens.js';
 import { demoOpenClawConfig } from './demo-config.js';
 import { CliError, printJson } from './io.js';
@@ -120,11 +126,44 @@ export function totpEnroll(options: { data: string; owner: string; json?: boolea
     digits: totpParameters.digits,
     period: totpParameters.period,
   });
-  withService(options.data, (service) => enrollTotp(service, options.owner, secret));
-  if (options.json) return printJson({ owner: options.owner, secret, uri });
+  const { recoveryCodes } = withService(options.data, (service) => enrollTotp(service, options.owner, secret));
+  if (options.json) return printJson({ owner: options.owner, secret, uri, recoveryCodes });
   process.stdout.write(`Scan this with your authenticator app (owner "${options.owner}"):\n\n`);
   qrcode.generate(uri, { small: true }, (art: string) => process.stdout.write(`${art}\n`));
-  process.stdout.write(`\nOr enter the secret by hand: ${secret}\n${uri}\n`);
+  process.stdout.write(`\nOr enter the secret by hand: ${secret}\n${uri}\n\n`);
+  printRecoveryCodes(recoveryCodes);
+}
+
+/** Shown once, right after they are made: only their hashes are stored. */
+function printRecoveryCodes(codes: readonly string[]): void {
+  process.stdout.write(
+    [
+      'Recovery codes (shown once; each works once in place of an authenticator code, e.g. if you lose your phone).',
+      'Write them down or print them, and keep them away from this machine:',
+      '',
+      ...codes.map((code) => `  ${code}`),
+      '',
+    ].join('\n'),
+  );
+}
+
+/** `totp recovery`: how many unused recovery codes an owner has; `--regenerate` replaces the set. */
+export function totpRecovery(options: { data: string; owner: string; regenerate?: boolean; json?: boolean }): void {
+  if (options.regenerate) {
+    const made = withService(options.data, (service) => regenerateRecoveryCodes(service, options.owner));
+    if (!made) throw new CliError(`Owner "${options.owner}" has no authenticator enrolled.`);
+    if (options.json) return printJson({ owner: options.owner, recoveryCodes: made.recoveryCodes });
+    process.stdout.write(`New recovery codes for owner "${options.owner}"; the old ones no longer work.\n`);
+    return printRecoveryCodes(made.recoveryCodes);
+  }
+  const remaining = withService(options.data, (service) => recoveryCodesLeft(service, options.owner));
+  if (remaining === null) throw new CliError(`Owner "${options.owner}" has no authenticator enrolled.`);
+  if (options.json) return printJson({ owner: options.owner, remaining });
+  process.stdout.write(
+    `Owner "${options.owner}" has ${remaining} unused recovery code${remaining === 1 ? '' : 's'}.${
+      remaining <= 3 ? ` Make a new set: countersign totp recovery --owner ${options.owner} --regenerate` : ''
+    }\n`,
+  );
 }
 
 export function totpDisable(options: { data: string; owner: string; json?: boolean }): void {

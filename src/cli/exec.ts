@@ -212,8 +212,12 @@ export function approve(id: string, options: ApproveOptions): Promise<number | u
     let totp = options.totp;
     if (request.approval.totp && totp === undefined && interactive) {
       totp =
-        (await prompt('Authenticator code (empty if you approved within your cooldown): ', { secret: true })).trim() ||
-        undefined;
+        (
+          await prompt(
+            'Authenticator code from your app, or a recovery code (empty if you approved within your cooldown): ',
+            { secret: true },
+          )
+        ).trim() || undefined;
     }
     let result: { status: string; request: ExecRequest };
     try {

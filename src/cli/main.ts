@@ -108,11 +108,19 @@ token
 const totp = program.command('totp').description('authenticator (TOTP) step-up for owners');
 totp
   .command('enroll')
-  .description('create a TOTP secret for an owner and show it as a QR code and otpauth URI')
+  .description('create a TOTP secret for an owner; shows it as a QR code and otpauth URI, with one-time recovery codes')
   .addOption(dataOption())
   .requiredOption('--owner <name>', 'the owner name (as in `token create --name`)')
   .addOption(jsonOption())
   .action(run(admin, 'totpEnroll'));
+totp
+  .command('recovery')
+  .description("how many of an owner's one-time recovery codes are unused; --regenerate makes a new set")
+  .addOption(dataOption())
+  .requiredOption('--owner <name>')
+  .option('--regenerate', 'replace every recovery code of the owner with a new set (shown once)')
+  .addOption(jsonOption())
+  .action(run(admin, 'totpRecovery'));
 totp
   .command('disable')
   .description("remove an owner's TOTP secret (TOTP-required approvals then fail closed)")
@@ -143,7 +151,7 @@ program
   .argument('<id>')
   .addOption(urlOption())
   .addOption(tokenOption())
-  .option('--totp <code>', 'authenticator code (prompted for, without echo, when omitted)')
+  .option('--totp <code>', 'authenticator code, or a one-time recovery code (prompted for, without echo, when omitted)')
   .option('--confirm <phrase>', "the card's confirmation phrase (prompted for when omitted)")
   .option('-y, --yes', 'do not ask "approve?" for changes without a confirmation phrase')
   .addOption(jsonOption())
@@ -317,7 +325,10 @@ exec
   .argument('<id>')
   .addOption(new Option('--always', "add the exact command to the agent's allowlist").conflicts('for'))
   .addOption(new Option('--for <duration>', 'allow the exact command for a while: seconds, or 30m, 1h'))
-  .option('--totp <code>', 'authenticator code (prompted for, without echo, on a terminal)')
+  .option(
+    '--totp <code>',
+    'authenticator code, or a one-time recovery code (prompted for, without echo, on a terminal)',
+  )
   .option('--reason <text>', 'why (recorded in the audit log)')
   .option('-y, --yes', 'do not ask "allow?" first')
   .addOption(urlOption())

@@ -92,8 +92,12 @@ export async function approveCommand(
   let totp = options.totp;
   if (card.approval.totp && totp === undefined && process.stdin.isTTY) {
     totp =
-      (await prompt('Authenticator code (empty if you approved within your cooldown): ', { secret: true })).trim() ||
-      undefined;
+      (
+        await prompt(
+          'Authenticator code from your app, or a recovery code (empty if you approved within your cooldown): ',
+          { secret: true },
+        )
+      ).trim() || undefined;
   }
   const result = await client.request<{
     status: string;

@@ -20,6 +20,8 @@ export const auditKinds = [
   'reload.ran',
   'totp.enrolled',
   'totp.disabled',
+  'totp.recovery_used',
+  'totp.recovery_regenerated',
   'mcp.smoke_test',
   // Exec approvals (SPEC §9): each says why (reason, pattern, risk, approver, step-up); never env values.
   'exec.requested',

@@ -47,7 +47,8 @@ export const ChangeSchema = z.object({
 });
 export type Change = z.infer<typeof ChangeSchema>;
 
-export const StepUpSchema = z.enum(['totp', 'cooldown', 'none']);
+/** How an approval passed step-up; `recovery`: a one-time recovery code in place of a TOTP code (SPEC §6). */
+export const StepUpSchema = z.enum(['totp', 'recovery', 'cooldown', 'none']);
 export type StepUp = z.infer<typeof StepUpSchema>;
 
 export const ResolutionSchema = z.object({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ProposalStatusSchema } from './card.js';
 import { hashPattern } from './hash.js';
 import { OperationSchema } from './operations.js';
+import { recoveryCodeSource } from './recovery-codes.js';
 
 const hash = z
   .string()
@@ -27,8 +28,16 @@ export const ProposeRequestSchema = z
   });
 export type ProposeRequest = z.infer<typeof ProposeRequestSchema>;
 
-/** A code from the owner's authenticator app, for config approvals and exec resolutions alike. */
-export const TotpCodeSchema = z.string().regex(/^\d{6,8}$/, 'a TOTP code is 6 to 8 digits');
+/**
+ * A code from the owner's authenticator app (6 to 8 digits) or one of their one-time recovery
+ * codes (`XXXX-XXXX-XXXX`, SPEC §6), for config approvals and exec resolutions alike.
+ */
+export const TotpCodeSchema = z
+  .string()
+  .regex(
+    new RegExp(`^(?:\\d{6,8}|${recoveryCodeSource})$`),
+    'a TOTP code is 6 to 8 digits; a recovery code is XXXX-XXXX-XXXX',
+  );
 
 export const ApproveRequestSchema = z
   .object({

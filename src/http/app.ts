@@ -14,6 +14,7 @@ import { auditRoutes } from './routes/audit.js';
 import { configRoutes } from './routes/config.js';
 import { eventRoutes } from './routes/events.js';
 import { execRoutes } from './routes/exec.js';
+import { execCardRoutes } from './routes/exec-card.js';
 import { execResolveRoutes } from './routes/exec-resolve.js';
 import { healthRoutes } from './routes/health.js';
 import { proposalRoutes } from './routes/proposals.js';
@@ -73,6 +74,7 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
   await app.register(execRoutes, { service });
   await app.register(auditRoutes, { service });
   await app.register(execResolveRoutes, { service });
+  await app.register(execCardRoutes, { service });
   await app.register(eventRoutes, { service, heartbeatMs: options.eventHeartbeatMs });
   await app.register(uiRoutes);
 

@@ -1,11 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type { Card, StepUp } from '../core/card.js';
 import { fail } from '../core/errors.js';
+import {
+  formatRecoveryCode,
+  matchingHash,
+  normalizeRecoveryCode,
+  recoveryCodeBytes,
+  recoveryCodeCount,
+  recoveryCodeHash,
+  totpDigitsPattern,
+} from '../core/recovery-codes.js';
 import { cooldownApplies, lockedUntil, totpLookbackMs } from '../core/step-up.js';
 import type { Credential } from '../store/tokens.js';
 import { TotpStore } from '../store/totp.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
+import { actorOf } from './propose.js';
 
 // otplib is needed only when someone approves with a code; loading it lazily keeps start-up lean.
 const require = createRequire(import.meta.url);
@@ -82,6 +93,7 @@ export function stepUpFor(
       retryAfter: Math.ceil((locked.getTime() - now.getTime()) / 1000),
     });
   }
+  if (!totpDigitsPattern.test(code)) return useRecoveryCode(service, store, caller, owner.owner, code, now);
 
   const result = otplib().verifySync({
     secret: owner.secret,
@@ -104,6 +116,58 @@ export function stepUpFor(
   return 'totp';
 }
 
+/**
+ * A recovery code in place of an authenticator code. It is spent, with its own audit event, in
+ * one transaction committed before the approval is written: an approval can never stand on a
+ * code that is still unused, and a crash or a failure after this point (stale base, a lost race
+ * for the proposal) costs the owner one code, never the other way round. Single use holds under
+ * concurrency because spending is a conditional UPDATE (exactly one of two racing approvals wins).
+ *
+ * A wrong code and a spent one answer alike (`totp_invalid`) and both count toward the lock, as a
+ * wrong authenticator code does: the caller learns nothing about which codes exist. A recovery
+ * code opens no cooldown: it is the lost-phone path, the one most worth guarding, so every further
+ * approval needs another code (authenticator or recovery).
+ */
+function useRecoveryCode(
+  service: Service,
+  store: TotpStore,
+  caller: Credential,
+  owner: string,
+  code: string,
+  now: Date,
+): StepUp {
+  const normalized = normalizeRecoveryCode(code);
+  const candidate = normalized === null ? null : recoveryCodeHash(service.fingerprintKey, owner, normalized);
+  const match = candidate === null ? null : matchingHash(store.unusedRecoveryHashes(owner), candidate);
+  const spent =
+    match !== null &&
+    withAudit(service, () => {
+      if (!store.useRecoveryCode(owner, match, now)) return false;
+      appendAudit(service, {
+        kind: 'totp.recovery_used',
+        actor: actorOf(caller),
+        stepUp: 'recovery',
+        // How many remain, so the owner knows when to regenerate; never the code or its hash.
+        details: { owner, remaining: store.recoveryCodesLeft(owner) },
+      });
+      return true;
+    });
+  if (!spent) {
+    recordFailure(service, store, owner, now);
+    fail('totp_invalid', 'That code is not valid (a recovery code works once).');
+  }
+  return 'recovery';
+}
+
+/** Fresh recovery codes, shown to the owner once; only their hashes are kept. */
+function newRecoveryCodes(service: Service, owner: string): { codes: string[]; hashes: string[] } {
+  const codes = Array.from({ length: recoveryCodeCount }, () => formatRecoveryCode(randomBytes(recoveryCodeBytes)));
+  const hashes = codes.map((code) =>
+    recoveryCodeHash(service.fingerprintKey, owner, normalizeRecoveryCode(code) as string),
+  );
+  return { codes, hashes };
+}
+
 function lockOf(store: TotpStore, owner: string, now: Date): Date | null {
   const failures = store.failuresSince(owner, new Date(now.getTime() - totpLookbackMs)).map((at) => new Date(at));
   return lockedUntil(failures, now);
@@ -117,12 +181,37 @@ function recordFailure(service: Service, store: TotpStore, owner: string, now: D
   })();
 }
 
-/** Enrolling (or re-enrolling) an authenticator is audited: it decides who can approve dangerous changes. */
-export function enrollTotp(service: Service, owner: string, secret: string): void {
+/**
+ * Enrolling (or re-enrolling) an authenticator is audited: it decides who can approve dangerous
+ * changes. It also hands out a new set of recovery codes (returned once, stored hashed), which
+ * replaces any earlier set.
+ */
+export function enrollTotp(service: Service, owner: string, secret: string): { recoveryCodes: string[] } {
+  const { codes, hashes } = newRecoveryCodes(service, owner);
   withAudit(service, () => {
-    new TotpStore(service.db).enroll(owner, secret, service.now());
-    appendAudit(service, { kind: 'totp.enrolled', details: { owner } });
+    new TotpStore(service.db).enroll(owner, secret, service.now(), hashes);
+    appendAudit(service, { kind: 'totp.enrolled', details: { owner, recoveryCodes: hashes.length } });
   });
+  return { recoveryCodes: codes };
+}
+
+/** How many unused recovery codes an enrolled owner has left; null when not enrolled. */
+export function recoveryCodesLeft(service: Service, owner: string): number | null {
+  const store = new TotpStore(service.db);
+  return store.get(owner) ? store.recoveryCodesLeft(owner) : null;
+}
+
+/** A new set of recovery codes for an enrolled owner; the old set stops working. Audited. */
+export function regenerateRecoveryCodes(service: Service, owner: string): { recoveryCodes: string[] } | null {
+  const { codes, hashes } = newRecoveryCodes(service, owner);
+  const done = withAudit(service, () => {
+    const store = new TotpStore(service.db);
+    if (!store.get(owner)) return false;
+    store.replaceRecoveryCodes(owner, hashes, service.now());
+    appendAudit(service, { kind: 'totp.recovery_regenerated', details: { owner, recoveryCodes: hashes.length } });
+    return true;
+  });
+  return done ? { recoveryCodes: codes } : null;
 }
 
 export function disableTotp(service: Service, owner: string): boolean {

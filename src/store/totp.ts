@@ -28,8 +28,11 @@ export class TotpStore {
     return { owner: row.owner, secret: row.secret, enrolledAt: row.enrolled_at, lastStep: row.last_step };
   }
 
-  /** Enrolling again replaces the secret and forgets the old step, cooldowns and failures. */
-  enroll(owner: string, secret: string, now: Date): void {
+  /**
+   * Enrolling again replaces the secret and forgets the old step, cooldowns and failures; the old
+   * recovery codes are replaced by `recoveryHashes` (none given: the owner has none).
+   */
+  enroll(owner: string, secret: string, now: Date, recoveryHashes: readonly string[] = []): void {
     this.db.transaction(() => {
       this.db
         .prepare(
@@ -40,13 +43,51 @@ export class TotpStore {
         .run(owner, secret, now.toISOString());
       this.db.prepare('DELETE FROM totp_failures WHERE owner = ?').run(owner);
       this.endCooldowns(owner);
+      this.replaceRecoveryCodes(owner, recoveryHashes, now);
     })();
+  }
+
+  /** Replaces every recovery code of `owner` (used or not) by the given hashes. */
+  replaceRecoveryCodes(owner: string, hashes: readonly string[], now: Date): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM totp_recovery_codes WHERE owner = ?').run(owner);
+      const insert = this.db.prepare('INSERT INTO totp_recovery_codes (owner, code_hash, created_at) VALUES (?, ?, ?)');
+      for (const hash of hashes) insert.run(owner, hash, now.toISOString());
+    })();
+  }
+
+  /** The hashes of the owner's recovery codes that are still unused. */
+  unusedRecoveryHashes(owner: string): string[] {
+    return this.db
+      .prepare('SELECT code_hash FROM totp_recovery_codes WHERE owner = ? AND used_at IS NULL')
+      .pluck()
+      .all(owner) as string[];
+  }
+
+  recoveryCodesLeft(owner: string): number {
+    return this.db
+      .prepare('SELECT count(*) FROM totp_recovery_codes WHERE owner = ? AND used_at IS NULL')
+      .pluck()
+      .get(owner) as number;
+  }
+
+  /**
+   * Spends one recovery code. The update is conditional on the code being unused, so of two
+   * approvals presenting the same code at once exactly one gets `true`.
+   */
+  useRecoveryCode(owner: string, hash: string, now: Date): boolean {
+    return (
+      this.db
+        .prepare('UPDATE totp_recovery_codes SET used_at = ? WHERE owner = ? AND code_hash = ? AND used_at IS NULL')
+        .run(now.toISOString(), owner, hash).changes === 1
+    );
   }
 
   disable(owner: string): boolean {
     return this.db.transaction(() => {
       this.db.prepare('DELETE FROM totp_failures WHERE owner = ?').run(owner);
       this.endCooldowns(owner);
+      this.db.prepare('DELETE FROM totp_recovery_codes WHERE owner = ?').run(owner);
       return this.db.prepare('DELETE FROM totp_owners WHERE owner = ?').run(owner).changes === 1;
     })();
   }

@@ -62,6 +62,16 @@ describe('the decision table of SPEC §9, row by row', () => {
     expect(evaluate(policy({ security: 'full', ask: 'always' }), miss, settings).verdict.outcome).toBe('ask');
   });
 
+  it('strict inline eval is approval-only even under security: full (OpenClaw), and askFallback: full does not run it', () => {
+    const inline = facts([segment({ argv: ['python3', '-c', 'print(1)'], matched: null, inlineEval: true })]);
+    expect(evaluate(policy({ security: 'full', ask: 'on-miss' }), inline, settings).verdict.outcome).toBe('ask');
+    expect(evaluate(policy({ security: 'full', ask: 'off' }), inline, settings).verdict.outcome).toBe('deny');
+    expect(evaluate(policy({ security: 'full', strictInlineEval: false }), inline, settings).verdict.outcome).toBe(
+      'allow',
+    );
+    expect(fallback(policy({ askFallback: 'full' }), inline).outcome).toBe('deny');
+  });
+
   it('allowlist: a chain needs every segment allowlisted', () => {
     const both = facts([segment(), segment({ argv: ['ls'], matched: '/usr/bin/ls' })]);
     expect(evaluate(policy(), both, settings).verdict).toMatchObject({ outcome: 'allow', reason: 'allowlist' });

@@ -88,9 +88,14 @@ function allowlisted(policy: EffectiveExecPolicy, facts: RequestFacts): boolean 
   );
 }
 
+/** An inline eval while strictInlineEval is on: only ever allowed by an owner, once. */
+function strictInline(policy: EffectiveExecPolicy, risk: Risk): boolean {
+  return policy.strictInlineEval && risk.inlineEval;
+}
+
 /** `allow-always` (and `allow-for`, which stands in for it) never for what could not be pinned to a pattern. */
 function permanentAllowed(policy: EffectiveExecPolicy, risk: Risk): boolean {
-  return !risk.unanalysable && !(policy.strictInlineEval && risk.inlineEval);
+  return !risk.unanalysable && !strictInline(policy, risk);
 }
 
 /** TOTP scope widens in order: elevated, destructive (elevated or destructive), all. */
@@ -134,7 +139,12 @@ export function evaluate(policy: EffectiveExecPolicy, facts: RequestFacts, surfa
 
   if (policy.security === 'deny') return result({ outcome: 'deny', reason: 'security_deny' });
   if (policy.ask === 'always') return result({ outcome: 'ask', reason: 'ask_always' });
-  if (policy.security === 'full') return result({ outcome: 'allow', reason: 'security_full' });
+  // OpenClaw: strictInlineEval "treats recognized inline code-eval forms as approval-only, including
+  // under ordinary `full`/`off` policy", so full allows everything else; inline eval goes on below
+  // (never allowlisted while strict, so asked, or denied under `ask: off` — this table never asks then).
+  if (policy.security === 'full' && !strictInline(policy, risk)) {
+    return result({ outcome: 'allow', reason: 'security_full' });
+  }
   if (allowlisted(policy, facts)) {
     return result({ outcome: 'allow', reason: 'allowlist', pattern: firstPattern(facts) });
   }
@@ -160,7 +170,8 @@ export function fallback(
 ): { outcome: 'allow' | 'deny'; reason: 'ask_fallback' } {
   switch (policy.askFallback) {
     case 'full':
-      return { outcome: 'allow', reason: 'ask_fallback' };
+      // OpenClaw: "`askFallback: "full"` does not satisfy strict inline-eval approval when detection runs."
+      return { outcome: strictInline(policy, riskOf(facts)) ? 'deny' : 'allow', reason: 'ask_fallback' };
     case 'allowlist':
       return { outcome: allowlisted(policy, facts) ? 'allow' : 'deny', reason: 'ask_fallback' };
     case 'deny':

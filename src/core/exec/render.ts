@@ -131,6 +131,8 @@ export function renderExecText(request: ExecRequest, style: TextStyle = plain, o
   add(`Exec request ${inert(request.id)}  [${inert(request.status)}]`, 'heading');
   fixed(`Risk:      ${riskLabel(request.risk)}`, flags.length > 0 ? 'danger' : undefined);
   for (const flag of flags) fixed(`  ! ${riskNames[flag]}: ${riskExplain[flag]}`, 'danger');
+  // The rule texts come from the owner's policy file, not the agent; inert all the same.
+  for (const rule of request.riskRules ?? []) fixed(`    - ${inert(rule.ruleId)}: ${inert(rule.explain)}`, 'danger');
   add(`Agent:     ${shownValue(request.agentId)}, session ${shownValue(request.sessionKey)}`);
   add(`Created:   ${inert(request.createdAt)}   Expires: ${inert(request.expiresAt)}`);
   add(`Why:       ${reasonText(request.reason)}`);
@@ -232,6 +234,7 @@ export function renderExecMarkdown(request: ExecRequest, options: { link?: strin
     '',
     `**Risk: ${riskLabel(request.risk)}**`,
     ...flags.map((flag) => `- ⚠️ **${riskNames[flag]}**: ${riskExplain[flag]}`),
+    ...(request.riskRules ?? []).map((rule) => `  - ${escapeMarkdown(rule.ruleId)}: ${escapeMarkdown(rule.explain)}`),
     '',
   ];
   if (request.argv !== null) {

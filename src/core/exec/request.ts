@@ -75,6 +75,8 @@ export const ExecRequestSchema = z.object({
   fileOperand: FileOperandSchema.nullable(),
   segments: z.array(ExecSegmentSchema),
   risk: RiskSchema,
+  /** The rules of policies/exec-risk.json the request meets, each with its plain-words `explain`. */
+  riskRules: z.array(z.object({ ruleId: z.string(), explain: z.string() })).optional(),
   reason: z.string(),
   planHash: z.string(),
   allowedDecisions: z.array(ExecDecisionSchema),

@@ -524,10 +524,11 @@ function decisionForm(card, token) {
           id: 'totp',
           name: 'totp',
           type: 'text',
-          inputmode: 'numeric',
+          // A 6–8 digit code, or a one-time recovery code (XXXX-XXXX-XXXX) when the phone is lost.
           autocomplete: 'one-time-code',
-          pattern: '[0-9]{6,8}',
-          maxlength: '8',
+          pattern: '[0-9]{6,8}|[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}',
+          maxlength: '14',
+          placeholder: 'code from your app, or a recovery code',
         })
       : null;
   const reason = h('input', {

@@ -313,7 +313,13 @@ function risksPanel(request) {
     h(
       'ul',
       {},
-      flags.map((flag) => h('li', {}, riskBadge(flag), ' ', h('span', { class: 'risk-explain' }, riskExplain[flag]))),
+      [
+        ...flags.map((flag) => h('li', {}, riskBadge(flag), ' ', h('span', { class: 'risk-explain' }, riskExplain[flag]))),
+        // The matching rules of policies/exec-risk.json, each with the owner's own explanation.
+        ...(Array.isArray(request.riskRules) ? request.riskRules : []).map((rule) =>
+          h('li', { class: 'risk-rule' }, h('code', {}, String(rule?.ruleId ?? '')), ' ', String(rule?.explain ?? '')),
+        ),
+      ],
     ),
   );
 }
@@ -418,10 +424,11 @@ function decisionForm(request, ctx, token) {
         id: 'totp',
         name: 'totp',
         type: 'text',
-        inputmode: 'numeric',
+        // A 6–8 digit code, or a one-time recovery code (XXXX-XXXX-XXXX) when the phone is lost.
         autocomplete: 'one-time-code',
-        pattern: '[0-9]{6,8}',
-        maxlength: '8',
+        pattern: '[0-9]{6,8}|[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}',
+        maxlength: '14',
+        placeholder: 'code from your app, or a recovery code',
       })
     : null;
   const note = h('input', {

@@ -332,6 +332,7 @@ export function evaluateRequest(service: Service, caller: Credential, body: Exec
     fileOperand,
     segments,
     risk: evaluation.risk,
+    riskRules: [...destructiveRules.values()],
     reason: evaluation.verdict.reason,
     planHash: planHash(service.hashKey, plan),
     allowedDecisions: evaluation.allowedDecisions,

@@ -58,6 +58,22 @@ export function loadExecPolicy(service: Service, agentId: string, home = homedir
   } catch (error) {
     return { ok: false, reason: `The exec risk rules are invalid: ${(error as Error).message}` };
   }
-  const policy = effectivePolicy(parsed.document, agentId);
-  return { ok: true, target, hash: document.hash, policy, allowlist: compileAllowlist(policy.allowlist, home), risk };
+  const key = `${document.hash}\u0000${agentId}\u0000${home}`;
+  let compiled = compiledCache.get(target);
+  if (compiled?.key !== key) {
+    const policy = effectivePolicy(parsed.document, agentId);
+    compiled = { key, policy, allowlist: compileAllowlist(policy.allowlist, home) };
+    compiledCache.set(target, compiled);
+  }
+  return { ok: true, target, hash: document.hash, policy: compiled.policy, allowlist: compiled.allowlist, risk };
 }
+
+/**
+ * The last compiled policy per target: compiling a large allowlist (RE2 for every argPattern)
+ * costs milliseconds, and the document rarely changes between requests. Keyed by the
+ * document's hash, the agent and the home directory, the three things the result depends on.
+ */
+const compiledCache = new WeakMap<
+  TargetRuntime,
+  { key: string; policy: EffectivePolicy; allowlist: CompiledAllowlist }
+>();

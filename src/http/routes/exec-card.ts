@@ -1,0 +1,46 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { renderExecMarkdown, renderExecText } from '../../core/exec/render.js';
+import { CardQuerySchema } from '../../core/requests.js';
+import type { Service } from '../../service/context.js';
+import { readRecord } from '../../service/exec/requests.js';
+import { requireOwner } from '../../service/queries.js';
+import { callerOf } from '../auth.js';
+import { ExecRequestIdSchema } from './exec.js';
+
+const tags = ['exec'];
+
+/** The web page's view of an exec request, when the installation knows its public address. */
+function cardLink(service: Service, id: string): string | null {
+  const base = service.settings.server.publicUrl;
+  return base ? `${base.replace(/\/+$/, '')}/ui/#/exec/${encodeURIComponent(id)}` : null;
+}
+
+/**
+ * The exec request card for a chat bridge (markdown) or a terminal (text), with the approve
+ * command spelled out (SPEC §9). Owners only: the card is what an owner decides from, and an
+ * agent that could fetch it could also rehearse how its request reads to the owner.
+ */
+export const execCardRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (app, { service }) => {
+  app.get(
+    '/v1/exec/requests/:id/card',
+    {
+      schema: {
+        summary: 'The exec request card rendered for chat (markdown) or a terminal (text) (owner)',
+        tags,
+        params: ExecRequestIdSchema,
+        querystring: CardQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      const caller = callerOf(request);
+      requireOwner(caller);
+      const exec = readRecord(service, caller, request.params.id).request;
+      if (request.query.format === 'json') return exec;
+      const markdown = request.query.format === 'markdown';
+      // Secret env values are already "[redacted]" on the stored request; the renderers make every agent string inert.
+      return reply
+        .type(markdown ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8')
+        .send(markdown ? renderExecMarkdown(exec, { link: cardLink(service, exec.id) }) : renderExecText(exec));
+    },
+  );
+};
