@@ -1,48 +1,18 @@
-import autocannon from 'autocannon';
 import type { JsonObject } from '../src/core/json.js';
 import { typicalPatch } from './inprocess.js';
 import { startServer } from './lib/child.js';
 import { hash } from './lib/dist.js';
 import { shippedConfig } from './lib/fixtures.js';
 import { install, open } from './lib/install.js';
-import { ms, perSecond, type Row, ratio, type Section } from './lib/report.js';
-
-/** autocannon records whole milliseconds: 0 means under one. */
-const latency = (value: number) => (value === 0 ? '< 1 ms' : ms(value));
+import { type Load, latency, measurePost } from './lib/load.js';
+import { perSecond, type Row, ratio, type Section } from './lib/report.js';
 
 const connections = 10;
 const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 8);
 
-type Load = { requests: number; p50: number; p99: number; non2xx: number; errors: number; total: number };
-
-async function load(url: string, token: string | null, body: string, duration = seconds): Promise<Load> {
-  const result = await autocannon({
-    url: `${url}/v1/proposals`,
-    method: 'POST',
-    connections,
-    duration,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body,
-  });
-  return {
-    requests: result.requests.average,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    total: result.requests.total,
-  };
-}
-
-/** Warm the JIT, then measure. */
-async function measure(url: string, token: string | null, body: string): Promise<Load> {
-  await load(url, token, body, 2);
-  const result = await load(url, token, body);
-  if (result.non2xx > 0 || result.errors > 0) {
-    throw new Error(`${result.non2xx} non-2xx answers and ${result.errors} errors out of ${result.total}`);
-  }
-  return result;
-}
+/** Warm the JIT, then measure proposals POSTed to the server at `url`. */
+const measure = (url: string, token: string | null, body: string): Promise<Load> =>
+  measurePost(`${url}/v1/proposals`, token, body, { seconds, connections });
 
 export async function run(): Promise<Section> {
   const document: JsonObject = shippedConfig();

@@ -1,16 +1,23 @@
-import { styleText } from 'node:util';
 import { CountersignError } from '../core/errors.js';
 import type { ExecDecision } from '../core/exec/decide.js';
 import { decisionCommands, renderExecText, riskFlags } from '../core/exec/render.js';
 import type { ExecRequest } from '../core/exec/request.js';
-import type { TextOptions, TextStyle } from '../core/render.js';
 import { inert } from '../core/text/inert.js';
 import { shownValue } from '../core/text/value-diff.js';
 import type { ExecGrant } from '../store/exec-requests.js';
 import { Client, type ClientOptions } from './client.js';
 import { type CheckDecision, checkExitCode, exitCodes, parseDuration, parseEnvOptions } from './exec-args.js';
 import { execRun, type RunOptions, realCwd } from './exec-run.js';
-import { CliError, explainRefusal, printJson, prompt } from './io.js';
+import {
+  CliError,
+  explainRefusal,
+  printJson,
+  printTable,
+  prompt,
+  promptTotp,
+  terminalOptions,
+  terminalStyle,
+} from './io.js';
 
 /*
  * `countersign exec …` (SPEC §9): the agent's `run` (exec-run.ts) and `check`, and the owner's
@@ -20,17 +27,6 @@ import { CliError, explainRefusal, printJson, prompt } from './io.js';
  */
 
 type JsonOptions = ClientOptions & { json?: boolean };
-
-const colours = { removed: 'red', added: 'green', danger: 'red', heading: 'bold' } as const;
-
-function terminalStyle(): TextStyle | undefined {
-  if (!process.stdout.isTTY || process.env.NO_COLOR) return undefined;
-  return (role, text) => styleText(colours[role], text);
-}
-
-function terminalOptions(): TextOptions {
-  return process.stdout.isTTY && process.stdout.columns ? { width: process.stdout.columns } : {};
-}
 
 /** Runs a command; with --json, its failure is printed as JSON on stdout instead of a line on stderr. */
 async function jsonErrors(
@@ -62,20 +58,6 @@ function commandCell(request: ExecRequest, max = 60): string {
   const text = request.argv !== null ? shownValue(request.argv) : `sh -c ${shownValue(request.commandText ?? '')}`;
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max).join('')}…`;
-}
-
-function table(header: string[], rows: string[][]): void {
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
-  );
-  for (const row of [header, ...rows]) {
-    process.stdout.write(
-      `${row
-        .map((cell, column) => cell.padEnd(widths[column] as number))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -152,7 +134,7 @@ export function pending(options: JsonOptions & { status?: string }): Promise<num
     );
     if (options.json) return void printJson({ requests });
     if (requests.length === 0) return void process.stdout.write(`No ${inert(status)} exec requests.\n`);
-    table(
+    printTable(
       ['ID', 'RISK', 'AGENT', 'EXPIRES (UTC)', 'COMMAND'],
       requests.map((request) => [
         inert(request.id),
@@ -211,13 +193,7 @@ export function approve(id: string, options: ApproveOptions): Promise<number | u
     }
     let totp = options.totp;
     if (request.approval.totp && totp === undefined && interactive) {
-      totp =
-        (
-          await prompt(
-            'Authenticator code from your app, or a recovery code (empty if you approved within your cooldown): ',
-            { secret: true },
-          )
-        ).trim() || undefined;
+      totp = await promptTotp();
     }
     let result: { status: string; request: ExecRequest };
     try {
@@ -274,7 +250,7 @@ export function grants(options: JsonOptions): Promise<number | undefined> {
     const { grants } = await new Client(options).request<{ grants: ExecGrant[] }>('GET', '/v1/exec/grants');
     if (options.json) return void printJson({ grants });
     if (grants.length === 0) return void process.stdout.write('No standing exec grants.\n');
-    table(
+    printTable(
       ['ID', 'AGENT', 'EXPIRES (UTC)', 'PATTERN', 'ARGUMENTS'],
       grants.map((grant) => [
         inert(grant.id),

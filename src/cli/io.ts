@@ -1,5 +1,7 @@
 import { createInterface } from 'node:readline';
+import { styleText } from 'node:util';
 import type { CountersignError } from '../core/errors.js';
+import type { TextOptions, TextStyle } from '../core/render.js';
 import { inert, inertJson } from '../core/text/inert.js';
 
 /**
@@ -63,5 +65,42 @@ export async function prompt(question: string, options: { secret?: boolean } = {
   } finally {
     if (options.secret) process.stdout.write('\n');
     rl.close();
+  }
+}
+
+/** The question for a TOTP step-up; empty means "I am within my cooldown" (undefined: send no code). */
+export async function promptTotp(): Promise<string | undefined> {
+  const answer = await prompt(
+    'Authenticator code from your app, or a recovery code (empty if you approved within your cooldown): ',
+    { secret: true },
+  );
+  return answer.trim() || undefined;
+}
+
+const colours = { removed: 'red', added: 'green', danger: 'red', heading: 'bold' } as const;
+
+/** Colour only for a terminal that wants it (NO_COLOR, pipes and files get plain text). */
+export function terminalStyle(): TextStyle | undefined {
+  if (!process.stdout.isTTY || process.env.NO_COLOR) return undefined;
+  return (role, text) => styleText(colours[role], text);
+}
+
+/** A terminal's width, so that agent text is cut before the terminal would wrap it (src/core/render.ts). */
+export function terminalOptions(): TextOptions {
+  return process.stdout.isTTY && process.stdout.columns ? { width: process.stdout.columns } : {};
+}
+
+/** Columns padded to their widest cell; cells must already be inert. */
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((title, column) =>
+    Math.max(title.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  for (const row of [header, ...rows]) {
+    process.stdout.write(
+      `${row
+        .map((cell, column) => cell.padEnd(widths[column] as number))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
   }
 }

@@ -8,6 +8,7 @@ import { CliError, explainRefusal } from './io.js';
 const admin = () => import('./admin.js');
 const auditCommands = () => import('./audit.js');
 const execCommands = () => import('./exec.js');
+const mcpServer = () => import('../mcp/server.js');
 const owner = () => import('./owner.js');
 const policyCommands = () => import('./policy.js');
 const server = () => import('./serve.js');
@@ -389,5 +390,12 @@ program
   .option('--target <name>', 'target within --data')
   .addOption(jsonOption())
   .action(run(policyCommands, 'explain'));
+
+program
+  .command('mcp')
+  .description(
+    'stdio MCP server for agents (COUNTERSIGN_URL, COUNTERSIGN_TOKEN = an agent token): config_get, config_propose, proposal_status, policy_explain, exec_request',
+  )
+  .action(run(mcpServer, 'mcp'));
 
 await program.parseAsync(process.argv);

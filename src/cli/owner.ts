@@ -1,24 +1,10 @@
-import { styleText } from 'node:util';
 import type { Card } from '../core/card.js';
-import { renderText, type TextOptions, type TextStyle } from '../core/render.js';
+import { renderText } from '../core/render.js';
 import { inert, inertJson } from '../core/text/inert.js';
 import { Client, type ClientOptions } from './client.js';
-import { CliError, printJson, prompt } from './io.js';
+import { CliError, printJson, printTable, prompt, promptTotp, terminalOptions, terminalStyle } from './io.js';
 
 type OwnerOptions = ClientOptions & { json?: boolean };
-
-const colours = { removed: 'red', added: 'green', danger: 'red', heading: 'bold' } as const;
-
-/** Colour only for a terminal that wants it (NO_COLOR, pipes and files get plain text). */
-function terminalStyle(): TextStyle | undefined {
-  if (!process.stdout.isTTY || process.env.NO_COLOR) return undefined;
-  return (role, text) => styleText(colours[role], text);
-}
-
-/** A terminal's width, so that agent text is cut before the terminal would wrap it (src/core/render.ts). */
-function terminalOptions(): TextOptions {
-  return process.stdout.isTTY && process.stdout.columns ? { width: process.stdout.columns } : {};
-}
 
 /*
  * Everything printed here that came from the server and could hold agent text (ids, names, paths,
@@ -46,18 +32,7 @@ export async function pending(options: OwnerOptions & { status?: string }): Prom
       .slice(0, 3)
       .join(', ') + (card.changes.length > 3 ? ` (+${card.changes.length - 3})` : ''),
   ]);
-  const header = ['ID', 'TIER', 'FROM', 'EXPIRES (UTC)', 'PATHS'];
-  const widths = header.map((title, column) =>
-    Math.max(title.length, ...rows.map((row) => (row[column] as string).length)),
-  );
-  for (const row of [header, ...rows]) {
-    process.stdout.write(
-      `${row
-        .map((cell, column) => cell.padEnd(widths[column] as number))
-        .join('  ')
-        .trimEnd()}\n`,
-    );
-  }
+  printTable(['ID', 'TIER', 'FROM', 'EXPIRES (UTC)', 'PATHS'], rows);
 }
 
 export async function show(id: string, options: OwnerOptions): Promise<void> {
@@ -91,13 +66,7 @@ export async function approveCommand(
   }
   let totp = options.totp;
   if (card.approval.totp && totp === undefined && process.stdin.isTTY) {
-    totp =
-      (
-        await prompt(
-          'Authenticator code from your app, or a recovery code (empty if you approved within your cooldown): ',
-          { secret: true },
-        )
-      ).trim() || undefined;
+    totp = await promptTotp();
   }
   const result = await client.request<{
     status: string;

@@ -157,22 +157,36 @@ export function movedSecrets(marked: MarkedDocument, result: JsonObject): Placem
       }
       return;
     }
-    if (Array.isArray(after)) {
-      const byId = isIdKeyed(after);
-      after.forEach((item, index) => {
-        const selector = byId ? { id: (item as JsonObject).id as string } : { index };
-        walk(counterpartOf(before, after, index, byId), item, element(path, selector));
-      });
-      return;
-    }
-    if (isObject(after)) {
-      for (const key of Object.keys(after)) {
-        walk(isObject(before) ? before[key] : undefined, after[key] as Json, child(path, key));
-      }
-    }
+    for (const next of inStep(before, after, path)) walk(next.before, next.after, next.path);
   };
   walk(marked.document, result, []);
   return found;
+}
+
+/**
+ * The children of `after` (list elements in order, then object members in order) with their
+ * paths and their counterparts in `before`, by id in id-keyed lists: what a walk of the patched
+ * document descends into, so that it can skip every child identical to the base's own.
+ */
+function inStep(
+  before: Json | undefined,
+  after: Json,
+  path: Path,
+): Array<{ before: Json | undefined; after: Json; path: Path }> {
+  if (Array.isArray(after)) {
+    const byId = isIdKeyed(after);
+    return after.map((item, index) => ({
+      before: counterpartOf(before, after, index, byId),
+      after: item,
+      path: element(path, byId ? { id: (item as JsonObject).id as string } : { index }),
+    }));
+  }
+  if (!isObject(after)) return [];
+  return Object.keys(after).map((key) => ({
+    before: isObject(before) ? before[key] : undefined,
+    after: after[key] as Json,
+    path: child(path, key),
+  }));
 }
 
 function counterpartOf(before: Json | undefined, after: Json[], index: number, byId: boolean): Json | undefined {
@@ -256,23 +270,15 @@ export function softContextChanged(marked: MarkedDocument, result: JsonObject): 
   let found: Path | null = null;
   const walk = (before: Json | undefined, after: Json, path: Path): void => {
     if (found !== null || before === after) return;
-    if (Array.isArray(after)) {
-      const byId = isIdKeyed(after);
-      after.forEach((item, index) => {
-        const secret = typeof item === 'string' ? marked.secrets.get(item) : undefined;
-        if (found === null && secret?.soft && !deepEqual(after[index - 1], secret.context)) {
-          found = element(path, { index });
-        }
-        const selector = byId ? { id: (item as JsonObject).id as string } : { index };
-        walk(counterpartOf(before, after, index, byId), item, element(path, selector));
-      });
-      return;
-    }
-    if (isObject(after)) {
-      for (const key of Object.keys(after)) {
-        walk(isObject(before) ? before[key] : undefined, after[key] as Json, child(path, key));
+    inStep(before, after, path).forEach((next, index) => {
+      // Every element of a list is checked, untouched ones too: the one before it may have changed.
+      const secret =
+        Array.isArray(after) && typeof next.after === 'string' ? marked.secrets.get(next.after) : undefined;
+      if (found === null && secret?.soft && !deepEqual((after as Json[])[index - 1], secret.context)) {
+        found = element(path, { index });
       }
-    }
+      walk(next.before, next.after, next.path);
+    });
   };
   walk(marked.document, result, []);
   return found;

@@ -17,6 +17,7 @@ import { execRoutes } from './routes/exec.js';
 import { execCardRoutes } from './routes/exec-card.js';
 import { execResolveRoutes } from './routes/exec-resolve.js';
 import { healthRoutes } from './routes/health.js';
+import { policyRoutes } from './routes/policy.js';
 import { proposalRoutes } from './routes/proposals.js';
 import { uiRoutes } from './routes/ui.js';
 
@@ -73,6 +74,7 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
   await app.register(proposalRoutes, { service });
   await app.register(execRoutes, { service });
   await app.register(auditRoutes, { service });
+  await app.register(policyRoutes, { service });
   await app.register(execResolveRoutes, { service });
   await app.register(execCardRoutes, { service });
   await app.register(eventRoutes, { service, heartbeatMs: options.eventHeartbeatMs });

@@ -2,6 +2,7 @@ import type { ExecPlan } from '../core/exec/plan.js';
 import type { ExecRequest, ExecResolution, ExecStatus } from '../core/exec/request.js';
 import type { Db } from './database.js';
 import { statement } from './statements.js';
+import { type FilterColumns, listRows, transitionRow } from './status-table.js';
 
 /** An exec request as stored: the request everyone reads, and the exact plan with real values. */
 export type ExecRecord = { request: ExecRequest; plan: ExecPlan; tokenId: string; grantExpiresAt: string | null };
@@ -31,6 +32,8 @@ function fromRow(row: Row): ExecRecord {
 }
 
 export type ExecFilter = { status?: ExecStatus; agentId?: string; limit?: number };
+
+const filterColumns: FilterColumns<ExecFilter> = { status: 'status', agentId: 'agent_id' };
 
 export class ExecRequestStore {
   constructor(private readonly db: Db) {}
@@ -67,21 +70,7 @@ export class ExecRequestStore {
   }
 
   list(filter: ExecFilter = {}): ExecRecord[] {
-    const clauses: string[] = [];
-    const params: Record<string, string | number> = { limit: filter.limit ?? 200 };
-    if (filter.status) {
-      clauses.push('status = @status');
-      params.status = filter.status;
-    }
-    if (filter.agentId) {
-      clauses.push('agent_id = @agentId');
-      params.agentId = filter.agentId;
-    }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    const rows = this.db
-      .prepare(`SELECT * FROM exec_requests ${where} ORDER BY created_at DESC, id LIMIT @limit`)
-      .all(params) as Row[];
-    return rows.map(fromRow);
+    return listRows<Row, ExecFilter>(this.db, 'exec_requests', filterColumns, filter).map(fromRow);
   }
 
   /**
@@ -96,14 +85,7 @@ export class ExecRequestStore {
     now: Date,
     grantExpiresAt: string | null = null,
   ): boolean {
-    const placeholders = from.map(() => '?').join(', ');
-    const result = statement(
-      this.db,
-      `UPDATE exec_requests SET status = ?, resolution = COALESCE(?, resolution),
-           grant_expires_at = COALESCE(?, grant_expires_at), updated_at = ?
-         WHERE id = ? AND status IN (${placeholders})`,
-    ).run(to, resolution ? JSON.stringify(resolution) : null, grantExpiresAt, now.toISOString(), id, ...from);
-    return result.changes === 1;
+    return transitionRow(this.db, 'exec_requests', id, from, to, resolution, now, grantExpiresAt);
   }
 
   /** Pending requests whose owner deadline has passed: `askFallback` decides them. */

@@ -2,6 +2,7 @@ import type { Card, ProposalStatus, Resolution } from '../core/card.js';
 import { withoutWrittenValues } from '../core/mcp-review.js';
 import type { Db } from './database.js';
 import { statement } from './statements.js';
+import { type FilterColumns, listRows, transitionRow } from './status-table.js';
 
 /**
  * What may be shown beyond the owner's card (chat cards, events, webhooks): the same changes
@@ -63,6 +64,8 @@ function fromRow(row: Row): ProposalRecord {
 
 export type ProposalFilter = { status?: ProposalStatus; agentId?: string; target?: string; limit?: number };
 
+const filterColumns: FilterColumns<ProposalFilter> = { status: 'status', agentId: 'agent_id', target: 'target' };
+
 export class ProposalStore {
   constructor(private readonly db: Db) {}
 
@@ -103,25 +106,7 @@ export class ProposalStore {
   }
 
   list(filter: ProposalFilter = {}): ProposalRecord[] {
-    const clauses: string[] = [];
-    const params: Record<string, string | number> = { limit: filter.limit ?? 200 };
-    if (filter.status) {
-      clauses.push('status = @status');
-      params.status = filter.status;
-    }
-    if (filter.agentId) {
-      clauses.push('agent_id = @agentId');
-      params.agentId = filter.agentId;
-    }
-    if (filter.target) {
-      clauses.push('target = @target');
-      params.target = filter.target;
-    }
-    const where = clauses.length ? `WHERE ${clauses.join(' AND ')}` : '';
-    const rows = this.db
-      .prepare(`SELECT * FROM proposals ${where} ORDER BY created_at DESC, id LIMIT @limit`)
-      .all(params) as Row[];
-    return rows.map(fromRow);
+    return listRows<Row, ProposalFilter>(this.db, 'proposals', filterColumns, filter).map(fromRow);
   }
 
   /**
@@ -136,13 +121,7 @@ export class ProposalStore {
     now: Date,
     grantExpiresAt: string | null = null,
   ): boolean {
-    const placeholders = from.map(() => '?').join(', ');
-    const result = statement(
-      this.db,
-      `UPDATE proposals SET status = ?, resolution = COALESCE(?, resolution), grant_expires_at = COALESCE(?, grant_expires_at),
-           updated_at = ? WHERE id = ? AND status IN (${placeholders})`,
-    ).run(to, resolution ? JSON.stringify(resolution) : null, grantExpiresAt, now.toISOString(), id, ...from);
-    return result.changes === 1;
+    return transitionRow(this.db, 'proposals', id, from, to, resolution, now, grantExpiresAt);
   }
 
   /**

@@ -6,13 +6,10 @@
  * wrote is fed to a terminal emulator (xterm.js, headless); the assertions read the emulator's
  * screen, i.e. what the owner would see.
  */
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import xterm from '@xterm/headless';
 import { describe, expect, it } from 'vitest';
-import { type Card, cliPath, e2eTimeout, http, repoRoot, running } from './cli.js';
-
-const driver = fileURLToPath(new URL('../support/pty-drive.py', import.meta.url));
+import { type Card, e2eTimeout, http, running } from './cli.js';
+import { onTerminal } from './pty.js';
 
 const spoof = '\u001b[3A\r\u001b[2KTier:      PROTECTED   (nothing to worry about)\u001b[8m';
 const hostile = {
@@ -20,22 +17,8 @@ const hostile = {
   sessionKey: `chat-42\u001b[1A\u001b[2K\u009b2K\u200b`,
 };
 
-/** Runs the CLI on a pseudo-terminal, answering prompts once shown; returns the raw bytes it wrote. */
-function onTerminal(args: string[], answers: Array<[string, string]>, env: Record<string, string>) {
-  return new Promise<{ code: number | null; output: string }>((resolve, reject) => {
-    const child = spawn('python3', [driver, JSON.stringify(answers), process.execPath, cliPath, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, ...env, TERM: 'xterm-256color' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      output += chunk;
-    });
-    child.on('error', reject);
-    child.on('exit', (code) => resolve({ code, output }));
-  });
-}
+/** TERM for the runs whose bytes go to the emulator below. */
+const xtermTerm = 'xterm-256color';
 
 /** What a terminal shows after receiving `output`: its screen and scrollback, one string per row. */
 async function screenOf(output: string): Promise<string[]> {
@@ -83,7 +66,7 @@ describe('a hostile agent cannot rewrite the card on the owner’s terminal', ()
     async (t) => {
       const { installation, server, card } = await hostileProposal(t);
       const env = { COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: installation.ownerToken };
-      const { code, output } = await onTerminal(['show', card.id], [], env);
+      const { code, output } = await onTerminal(['show', card.id], [], env, xtermTerm);
       expect(code).toBe(0);
       expectHonest(await screenOf(output));
     },
@@ -103,6 +86,7 @@ describe('a hostile agent cannot rewrite the card on the owner’s terminal', ()
           ['Authenticator code', ''],
         ],
         env,
+        xtermTerm,
       );
       const rows = await screenOf(output);
       expectHonest(rows);

@@ -7,17 +7,16 @@
  * markup, and its env carries secrets; none of that may reach an owner live or in the clear.
  */
 import { createHmac } from 'node:crypto';
-import { chmodSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
-import { createServer, get, type IncomingHttpHeaders } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { chmodSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import MarkdownIt from 'markdown-it';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import type { ExecRequest } from '../../src/core/exec/request.js';
 import type { WebhookSettings } from '../../src/core/settings.js';
 import { buildApp } from '../../src/http/app.js';
 import { openService } from '../../src/service/context.js';
+import { type Received, readSse, until, webhookReceiver, writeWebhooks } from '../support/events.js';
 import { type Harness, installation, tempDir } from '../support/harness.js';
+import { expectNoLiveMarkdown } from '../support/markdown.js';
 
 /** Secrets an agent might pass in env: by name, and by shape under an innocent name. */
 const githubToken = `ghp_${'A1b2C3d4E5'.repeat(3)}abcdef`;
@@ -165,23 +164,13 @@ describe('GET /v1/exec/requests/:id/card', () => {
     expect(text.split('\n').filter((line) => line.startsWith('To decide:'))).toHaveLength(1);
     expect(text).not.toContain('\u001b');
 
-    type Token = { type: string; content: string; children: Token[] | null };
     const markdown = (await h.http('GET', url, h.ownerToken)).text;
     expectInert(markdown);
-    const tokens = new MarkdownIt('commonmark').parse(markdown, {}) as Token[];
-    const inlines = tokens.flatMap((token) => token.children ?? []);
-    expect(inlines.filter((token) => token.type === 'link_open')).toEqual([]);
-    expect(inlines.filter((token) => token.type.startsWith('html'))).toEqual([]);
-    expect(tokens.filter((token) => token.type === 'heading_open')).toEqual([]);
-    const outside = inlines
-      .filter((token) => token.type === 'text')
-      .map((token) => token.content)
-      .join('');
+    const { outside, spans } = expectNoLiveMarkdown(markdown);
     for (const live of ['@everyone', '<@1234>', 'http://evil.example', '<script>', 'rm -rf']) {
       expect(outside).not.toContain(live);
     }
     // Every argv token is one code span, as a JSON string literal (inert escapes for what JSON leaves raw).
-    const spans = inlines.filter((token) => token.type === 'code_inline').map((token) => token.content);
     expect(spans).toContain(
       JSON.stringify('[x](http://evil.example) @everyone <@1234> <script>x</script> **bold** # heading'),
     );
@@ -192,56 +181,11 @@ describe('GET /v1/exec/requests/:id/card', () => {
 
 // ------------------------------------------------------------------ the event stream
 
-type SseEvent = { event: string; data: unknown; raw: string };
-
-/** Reads `GET /v1/events` over a real socket, collecting events. */
-function openStream(base: string, token: string): Promise<{ events: SseEvent[]; raw: () => string }> {
-  return new Promise((resolve, reject) => {
-    const request = get(`${base}/v1/events`, { headers: { authorization: `Bearer ${token}` } }, (response) => {
-      const events: SseEvent[] = [];
-      let all = '';
-      let buffer = '';
-      response.setEncoding('utf8');
-      response.on('data', (chunk: string) => {
-        all += chunk;
-        buffer += chunk;
-        for (let end = buffer.indexOf('\n\n'); end !== -1; end = buffer.indexOf('\n\n')) {
-          const block = buffer.slice(0, end);
-          buffer = buffer.slice(end + 2);
-          let event = 'message';
-          const data: string[] = [];
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event: ')) event = line.slice(7);
-            else if (line.startsWith('data: ')) data.push(line.slice(6));
-          }
-          if (data.length) events.push({ event, data: JSON.parse(data.join('\n')), raw: block });
-        }
-      });
-      response.on('error', () => undefined);
-      resolve({ events, raw: () => all });
-    });
-    request.on('error', reject);
-    onTestFinished(() => {
-      request.destroy();
-    });
-  });
-}
-
-async function until<T>(what: string, read: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe('GET /v1/events: exec.requested and exec.resolved', () => {
   it('streams both with the request, secrets redacted, raw bytes inert', async () => {
     const h = await installation();
     const base = await h.listen();
-    const stream = await openStream(base, h.ownerToken);
+    const stream = await readSse(base, h.ownerToken);
     await until('the connected comment', () => stream.raw().includes('connected'));
 
     const { request } = await pending(h.http, h.agentToken);
@@ -268,39 +212,14 @@ describe('GET /v1/events: exec.requested and exec.resolved', () => {
 
 // ------------------------------------------------------------------ webhooks
 
-type Received = { headers: IncomingHttpHeaders; body: string };
-
-/** A real HTTP receiver on 127.0.0.1 that records every delivery and answers 204. */
-async function receiver() {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8') });
-      response.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hooks/exec`, received };
-}
+const receiver = () => webhookReceiver({ path: '/hooks/exec' });
 
 /** The harness's installation with webhooks in DATA/countersign.json, opened again with them, listening. */
 async function withWebhooks(
   webhooks: WebhookSettings[],
 ): Promise<{ h: Harness; http: Http; idle: () => Promise<void> }> {
   const h = await installation();
-  const file = join(h.dir, 'countersign.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, webhooks }, null, 2));
+  writeWebhooks(h.dir, webhooks);
   const service = openService(h.dir, { now: h.clock.now });
   const app = await buildApp(service, {
     logRequests: false,

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { exactArgPattern } from '../../src/core/exec/glob.js';
 import { totpLock } from '../../src/core/step-up.js';
 import { TotpStore } from '../../src/store/totp.js';
-import { type Harness, installation, TestClock, tempDir } from '../support/harness.js';
-import { base32, totpCode } from '../support/rfc6238.js';
+import { type Harness, installation, tempDir } from '../support/harness.js';
+import { totpCode } from '../support/rfc6238.js';
+import { approveDangerous, enrolOwner, midStepClock, proposeDangerous } from '../support/totp.js';
 
 /**
  * The owner's side of exec approvals (SPEC §9, "Resolve checks, in order"; §4 TOTP): every
@@ -25,12 +26,6 @@ type Request = {
   resolution: { reason: string; decision: string | null; stepUp: string | null; grantId: string | null } | null;
 };
 
-/** In the middle of a 30-second step, so a code computed now is valid for the whole test step. */
-function midStepClock(): TestClock {
-  const now = Date.now();
-  return new TestClock(new Date(now - (now % 30_000) + 15_000));
-}
-
 type Setup = {
   h: Harness;
   secret: Buffer;
@@ -46,7 +41,7 @@ async function setup(options: { enrol?: boolean } = {}): Promise<Setup> {
   const clock = midStepClock();
   const h = await installation({ clock });
   const secret = randomBytes(20);
-  if (options.enrol ?? true) new TotpStore(h.service.db).enroll('owner', base32(secret), clock.now());
+  if (options.enrol ?? true) enrolOwner(h, secret);
   const execPath = join(h.dir, 'exec-approvals.json');
   const execDocument = () => JSON.parse(readFileSync(execPath, 'utf8')) as Record<string, unknown>;
   return {
@@ -206,7 +201,7 @@ describe('resolve checks, in the contract order (SPEC §9)', () => {
 
     // One authenticator per owner: the config side is locked too.
     const card = await proposeDangerous(h);
-    const approve = await approveConfig(h, h.ownerToken, card, s.code());
+    const approve = await approveDangerous(h, h.ownerToken, card, s.code());
     expect(codeOf(approve)).toEqual([429, 'totp_locked']);
     // A deny needs no code, so a locked owner can still stop a command.
     expect((await resolve(h, h.ownerToken, request, { decision: 'deny' })).status).toBe(200);
@@ -276,34 +271,13 @@ describe('TOTP scoped by risk (SPEC §9: elevated ⊂ destructive ⊂ all)', () 
   });
 });
 
-/** An agent proposes a dangerous config change; returns what an owner needs to approve it. */
-async function proposeDangerous(h: Harness, patch: unknown = { commands: { mcp: true } }) {
-  const response = await h.http('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch });
-  expect(response.status).toBe(202);
-  expect(response.body.proposal.tier).toBe('dangerous');
-  return response.body.proposal as { id: string; patchHash: string; approval: { confirmPhrase: string } };
-}
-
-function approveConfig(
-  h: Harness,
-  token: string,
-  card: { id: string; patchHash: string; approval: { confirmPhrase: string } },
-  totp?: string,
-) {
-  return h.http('POST', `/v1/proposals/${card.id}/approve`, token, {
-    patchHash: card.patchHash,
-    confirm: card.approval.confirmPhrase,
-    ...(totp === undefined ? {} : { totp }),
-  });
-}
-
 describe('cooldown: one authenticator, shared by config and exec approvals, per credential', () => {
   it('a code given for a config approval covers a destructive command from the same token, not from another', async () => {
     const s = await setup();
     const { h } = s;
     const chatDm = h.token({ role: 'owner', name: 'owner', surface: 'chat-dm' });
     const card = await proposeDangerous(h);
-    expect((await approveConfig(h, h.ownerToken, card, s.code())).status).toBe(200);
+    expect((await approveDangerous(h, h.ownerToken, card, s.code())).status).toBe(200);
 
     h.clock.advance(10);
     const request = await ask(h, destructive);
@@ -322,7 +296,7 @@ describe('cooldown: one authenticator, shared by config and exec approvals, per 
     expect((await resolve(h, h.ownerToken, request, { decision: 'allow-once', totp: s.code() })).status).toBe(200);
     h.clock.advance(10);
     const card = await proposeDangerous(h);
-    const approved = await approveConfig(h, h.ownerToken, card);
+    const approved = await approveDangerous(h, h.ownerToken, card);
     expect(approved.status).toBe(200);
     expect(approved.body.proposal.resolution.stepUp).toBe('cooldown');
   });

@@ -5,7 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer, get, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -14,6 +14,7 @@ import { retryDelayMs, signBody, verifySignature, webhookBody } from '../../src/
 import { buildApp } from '../../src/http/app.js';
 import { loadSettings, openService, SetupError } from '../../src/service/context.js';
 import type { WebhookOptions } from '../../src/service/webhooks.js';
+import { type Answer, type Received, readSse, until, webhookReceiver, writeWebhooks } from '../support/events.js';
 import { type Harness, installation } from '../support/harness.js';
 
 const portChange = { gateway: { port: 18790 } };
@@ -26,80 +27,6 @@ async function propose(
   const response = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch });
   expect(response.statusCode).toBe(202);
   return response.json().proposal as { id: string; patchHash: string };
-}
-
-// ------------------------------------------------------------------ SSE client over a real socket
-
-type SseEvent = { event: string; id: string | null; data: unknown };
-
-type SseClient = {
-  response: IncomingMessage;
-  events: SseEvent[];
-  comments: string[];
-  ended: () => boolean;
-  close: () => void;
-};
-
-function openStream(base: string, token: string | null): Promise<SseClient> {
-  return new Promise((resolve, reject) => {
-    const request = get(
-      `${base}/v1/events`,
-      { headers: token ? { authorization: `Bearer ${token}` } : {} },
-      (response) => {
-        const client: SseClient = {
-          response,
-          events: [],
-          comments: [],
-          ended: () => ended,
-          close: () => request.destroy(),
-        };
-        let ended = false;
-        let buffer = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end = buffer.indexOf('\n\n');
-          while (end !== -1) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            end = buffer.indexOf('\n\n');
-            let event = 'message';
-            let id: string | null = null;
-            const data: string[] = [];
-            for (const line of block.split('\n')) {
-              if (line.startsWith(':')) client.comments.push(line.slice(1).trim());
-              else if (line.startsWith('event: ')) event = line.slice(7);
-              else if (line.startsWith('id: ')) id = line.slice(4);
-              else if (line.startsWith('data: ')) data.push(line.slice(6));
-            }
-            if (data.length) client.events.push({ event, id, data: JSON.parse(data.join('\n')) });
-          }
-        });
-        response.on('end', () => {
-          ended = true;
-        });
-        response.on('close', () => {
-          ended = true;
-        });
-        response.on('error', () => undefined);
-        resolve(client);
-      },
-    );
-    request.on('error', reject);
-    onTestFinished(() => {
-      request.destroy();
-    });
-  });
-}
-
-async function until<T>(what: string, read: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = read();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 const listenerCount = (h: Harness) =>
@@ -123,7 +50,7 @@ describe('GET /v1/events: Server-Sent Events for owners', () => {
     const h = await installation();
     const base = await h.app.listen({ host: '127.0.0.1', port: 0 });
     const baseline = listenerCount(h);
-    const stream = await openStream(base, h.ownerToken);
+    const stream = await readSse(base, h.ownerToken);
     expect(stream.response.statusCode).toBe(200);
     expect(stream.response.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(stream.response.headers['cache-control']).toContain('no-cache');
@@ -171,7 +98,7 @@ describe('GET /v1/events: Server-Sent Events for owners', () => {
     });
     const base = await app.listen({ host: '127.0.0.1', port: 0 });
     const baseline = listenerCount(h);
-    const stream = await openStream(base, h.ownerToken);
+    const stream = await readSse(base, h.ownerToken);
     await until('two heartbeats', () => stream.comments.filter((c) => c === 'heartbeat').length >= 2, 3000);
     const started = Date.now();
     await app.close();
@@ -183,36 +110,9 @@ describe('GET /v1/events: Server-Sent Events for owners', () => {
 
 // ------------------------------------------------------------------ webhooks
 
-type Received = { headers: IncomingHttpHeaders; body: string; at: number };
-type Answer = { status: number; delayMs?: number; headers?: Record<string, string> };
-
-/** A real HTTP receiver on 127.0.0.1 that records every request and answers as `answer` says. */
-async function receiver(answer: (attempt: number) => Answer = () => ({ status: 204 })) {
-  const received: Received[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      received.push({ headers: request.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
-      const reply = answer(received.length);
-      setTimeout(() => {
-        response.writeHead(reply.status, reply.headers);
-        response.end();
-      }, reply.delayMs ?? 0);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  // A path with a secret in it, as hosted webhook URLs often have: it must not reach the delivery log.
-  return { url: `http://127.0.0.1:${port}/hooks/s3cr3t-path-token`, received, port };
-}
+// A path with a secret in it, as hosted webhook URLs often have: it must not reach the delivery log.
+const receiver = (answer?: (attempt: number) => Answer) =>
+  webhookReceiver({ path: '/hooks/s3cr3t-path-token', answer });
 
 const fast: WebhookOptions = { attempts: 4, baseDelayMs: 60, maxDelayMs: 1000, timeoutMs: 2000, random: () => 0 };
 
@@ -222,9 +122,7 @@ const fast: WebhookOptions = { attempts: 4, baseDelayMs: 60, maxDelayMs: 1000, t
  */
 async function withWebhooks(webhooks: WebhookSettings[], options: WebhookOptions = fast) {
   const h = await installation();
-  const file = join(h.dir, 'countersign.json');
-  const settings = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-  writeFileSync(file, JSON.stringify({ ...settings, webhooks }, null, 2));
+  writeWebhooks(h.dir, webhooks);
   const service = openService(h.dir, { now: h.clock.now });
   const app = await buildApp(service, { logRequests: false, rateLimit: false, webhooks: options });
   onTestFinished(async () => {

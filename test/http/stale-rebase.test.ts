@@ -7,13 +7,14 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
-import { get, type IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { watchDocuments } from '../../src/service/watch.js';
 import { TotpStore } from '../../src/store/totp.js';
-import { type Harness, installation, TestClock } from '../support/harness.js';
-import { base32, totpCode } from '../support/rfc6238.js';
+import { readSse } from '../support/events.js';
+import { type Harness, installation } from '../support/harness.js';
+import { totpCode } from '../support/rfc6238.js';
+import { enrolOwner, midStepClock } from '../support/totp.js';
 
 const cliPath = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 const mcpOn = { commands: { mcp: true } };
@@ -32,16 +33,11 @@ type Card = {
   resolution: { reason: string | null } | null;
 };
 
-function midStepClock(): TestClock {
-  const now = Date.now();
-  return new TestClock(new Date(now - (now % 30_000) + 15_000));
-}
-
 async function setUp() {
   const clock = midStepClock();
   const h = await installation({ clock });
   const secret = randomBytes(20);
-  new TotpStore(h.service.db).enroll('owner', base32(secret), clock.now());
+  enrolOwner(h, secret);
   return { h, clock, secret };
 }
 
@@ -90,35 +86,8 @@ type SseEvent = { event: string; data: Card & { proposal?: Card } };
 
 /** The owner's event stream over a real socket, collected as it arrives. */
 async function openEvents(h: Harness): Promise<{ events: SseEvent[] }> {
-  const base = await h.listen();
-  return new Promise((resolve, reject) => {
-    const request = get(
-      `${base}/v1/events`,
-      { headers: { authorization: `Bearer ${h.ownerToken}` } },
-      (response: IncomingMessage) => {
-        const collected: { events: SseEvent[] } = { events: [] };
-        let buffer = '';
-        response.setEncoding('utf8');
-        response.on('data', (chunk: string) => {
-          buffer += chunk;
-          let end = buffer.indexOf('\n\n');
-          while (end !== -1) {
-            const block = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            end = buffer.indexOf('\n\n');
-            const event = /^event: (.*)$/m.exec(block)?.[1];
-            const data = /^data: (.*)$/m.exec(block)?.[1];
-            if (event && data) collected.events.push({ event, data: JSON.parse(data) });
-          }
-        });
-        resolve(collected);
-      },
-    );
-    request.on('error', reject);
-    onTestFinished(() => {
-      request.destroy();
-    });
-  });
+  const stream = await readSse(await h.listen(), h.ownerToken);
+  return stream as { events: SseEvent[] };
 }
 
 async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {

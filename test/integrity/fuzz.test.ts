@@ -99,8 +99,10 @@ describe('fuzzing every route', () => {
       ),
       { numRuns: 2500 },
     );
-    expect(appliedHashes.length).toBeLessThanOrEqual(1);
-    expect(h.currentHash()).toBe(appliedHashes[0] ?? originalHash);
+    // Legitimate applies the fuzzer happens to make (an allowlisted proposal, then the owner's
+    // approval of the pending one, rebased onto it) are allowed; nothing else may change the document.
+    expect(appliedHashes.length).toBeLessThanOrEqual(2);
+    expect(h.currentHash()).toBe(appliedHashes.at(-1) ?? originalHash);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(h.service.audit.verify().ok).toBe(true);
     expect(h.auditKinds().filter((kind) => kind === 'change.applied')).toHaveLength(appliedHashes.length);

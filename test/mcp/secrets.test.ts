@@ -1,9 +1,6 @@
-import { Writable } from 'node:stream';
-import pino from 'pino';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Card } from '../../src/core/card.js';
-import { buildApp } from '../../src/http/app.js';
-import { openService } from '../../src/service/context.js';
+import { loggingService } from '../support/events.js';
 import { tempDir } from '../support/harness.js';
 import { envReportingServer, loopbackServer, mcpInstallation, ref } from './support.js';
 
@@ -27,19 +24,7 @@ describe('no env or header value appears in anything countersign shows or record
     const h = await mcpInstallation();
 
     // A second service on the same installation, with a logger that keeps every line and request logs on.
-    const logs: string[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(String(chunk));
-        done();
-      },
-    });
-    const service = openService(h.dir, { now: h.clock.now, logger: pino({ level: 'trace' }, sink) });
-    const app = await buildApp(service, { logRequests: true, rateLimit: false });
-    onTestFinished(async () => {
-      await app.close();
-      service.close();
-    });
+    const { service, app, logs } = await loggingService(h.dir, h.clock.now, { logRequests: true, rateLimit: false });
     const events: unknown[] = [];
     for (const name of ['proposal.created', 'proposal.resolved', 'change.applied'] as const) {
       service.events.on(name, (payload: unknown) => events.push(payload));

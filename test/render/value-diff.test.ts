@@ -11,6 +11,7 @@ import type { Json } from '../../src/core/json.js';
 import { changeValuesMarkdown, renderMarkdown, renderText } from '../../src/core/render.js';
 import { type Excerpt, excerpts, listDelta, valueView } from '../../src/core/text/value-diff.js';
 import * as page from '../../src/http/ui/dom.js';
+import { cardFixture } from '../support/cards.js';
 
 const chat = { max: 120, context: 16, maxMiddle: 80 };
 
@@ -53,18 +54,7 @@ const valuePair: fc.Arbitrary<[Json, Json]> = fc.oneof(
 const distinct = valuePair.filter(([a, b]) => canonical(a) !== canonical(b));
 
 function card(change: Partial<Change>): Card {
-  return {
-    id: 'p1',
-    target: 'openclaw',
-    status: 'pending',
-    tier: 'protected',
-    createdAt: '2026-01-01T00:00:00.000Z',
-    expiresAt: '2026-01-01T00:15:00.000Z',
-    requestedBy: { role: 'agent', name: 'main', agentId: 'main', sessionKey: null, surface: null },
-    reason: null,
-    baseHash: 'hmac-sha256:0',
-    patchHash: 'hmac-sha256:1',
-    targetHash: 'hmac-sha256:2',
+  return cardFixture({
     changes: [
       {
         path: 'channels.telegram.allowFrom',
@@ -76,12 +66,7 @@ function card(change: Partial<Change>): Card {
         ...change,
       },
     ],
-    operations: [],
-    restartRequired: false,
-    review: { mcp: [] },
-    approval: { totp: false, confirmPhrase: null, surfaces: ['cli'] },
-    resolution: null,
-  };
+  });
 }
 
 describe('values around their difference', () => {

@@ -12,14 +12,9 @@
  * response, card view, event, webhook body, log line and audit row.
  */
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import pino from 'pino';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CountersignError } from '../../src/core/errors.js';
 import { documentHash } from '../../src/core/hash.js';
 import { deepEqual, isIdKeyed, isObject, type Json, type JsonObject } from '../../src/core/json.js';
@@ -29,8 +24,6 @@ import type { Pattern } from '../../src/core/pattern.js';
 import { type PlanResult, planChange } from '../../src/core/plan.js';
 import { compilePolicy } from '../../src/core/policy.js';
 import { isRedactedPath, REDACTED, redactValue } from '../../src/core/redact.js';
-import { buildApp } from '../../src/http/app.js';
-import { openService } from '../../src/service/context.js';
 import {
   agentLiteralArb,
   type HostileForm,
@@ -41,6 +34,7 @@ import {
   type Step,
   writtenValues,
 } from '../core/arbitraries.js';
+import { loggingService, type Received, webhookReceiver, writeWebhooks } from '../support/events.js';
 import { fixture, installation, shippedPolicy } from '../support/harness.js';
 
 // ------------------------------------------------------------------------------ shared helpers
@@ -513,29 +507,6 @@ type Surface = { where: string; text: string };
 /** Markdown escapes punctuation (`oc\_live\_…`); a leak must not hide behind a backslash. */
 const readable = (text: string): string => `${text}\n${text.replace(/\\/g, '')}`;
 
-/** A local webhook receiver on 127.0.0.1 that keeps every body. */
-async function webhookReceiver() {
-  const bodies: string[] = [];
-  const server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      bodies.push(Buffer.concat(chunks).toString('utf8'));
-      response.writeHead(204);
-      response.end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, bodies };
-}
-
 type Step0 = { form: HostileForm; reason: string; dryRun: boolean; decision: 'approve' | 'deny' | 'leave' };
 
 const stepArb = (veiled: JsonObject): fc.Arbitrary<Step0> =>
@@ -559,7 +530,7 @@ describe('hostile proposals over HTTP', () => {
     ) as JsonObject;
     await fc.assert(
       fc.asyncProperty(fc.array(stepArb(initialVeiled), { minLength: 1, maxLength: 3 }), async (steps) => {
-        receiver.bodies.length = 0;
+        receiver.received.length = 0;
         await hostileSession(receiver, steps);
       }),
       { numRuns: 60 },
@@ -570,7 +541,7 @@ describe('hostile proposals over HTTP', () => {
 type Scenario = { document: JsonObject; secrets: readonly Json[] };
 
 async function hostileSession(
-  receiver: { url: string; bodies: string[] },
+  receiver: { url: string; received: Received[] },
   steps: Step0[],
   { document, secrets }: Scenario = { document: hostileDocument(), secrets: documentSecrets },
 ): Promise<void> {
@@ -581,25 +552,18 @@ async function hostileSession(
       policy.approval.totp.tiers = [];
     },
   });
-  const settingsFile = join(h.dir, 'countersign.json');
-  const settings = JSON.parse(readFileSync(settingsFile, 'utf8')) as Record<string, unknown>;
-  writeFileSync(
-    settingsFile,
-    JSON.stringify({ ...settings, webhooks: [{ url: receiver.url, secret: 'whsec_0123456789abcdef' }] }),
-  );
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      logs.push(String(chunk));
-      done();
+  writeWebhooks(h.dir, [{ url: receiver.url, secret: 'whsec_0123456789abcdef' }]);
+  // Closed below, before the leak checks read the logs, not when the property's test ends.
+  const { service, app, logs } = await loggingService(
+    h.dir,
+    h.clock.now,
+    {
+      logRequests: true,
+      rateLimit: false,
+      webhooks: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10, timeoutMs: 2000, random: () => 0 },
     },
-  });
-  const service = openService(h.dir, { now: h.clock.now, logger: pino({ level: 'trace' }, sink) });
-  const app = await buildApp(service, {
-    logRequests: true,
-    rateLimit: false,
-    webhooks: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10, timeoutMs: 2000, random: () => 0 },
-  });
+    { close: false },
+  );
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const events: unknown[] = [];
   for (const name of ['proposal.created', 'proposal.resolved', 'change.applied'] as const) {
@@ -715,7 +679,7 @@ async function hostileSession(
   }
   publicViews.push({ where: 'audit rows', text: JSON.stringify(h.service.audit.list({ limit: 1000 })) });
   publicViews.push({ where: 'events', text: JSON.stringify(events) });
-  publicViews.push(...receiver.bodies.map((body) => ({ where: 'webhook body', text: body })));
+  publicViews.push(...receiver.received.map(({ body }) => ({ where: 'webhook body', text: body })));
   publicViews.push(...logs.map((line) => ({ where: 'log line', text: line })));
 
   // Nothing the agent did not write itself: no secret of the document on any surface it or a bridge reads.

@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
@@ -18,9 +16,11 @@ import { DATABASE_FILE } from '../../src/service/context.js';
 import { enrollTotp, regenerateRecoveryCodes } from '../../src/service/step-up.js';
 import { openDatabase } from '../../src/store/database.js';
 import { TotpStore } from '../../src/store/totp.js';
-import { agentProposesMcp, cliOk, cliPath, e2eTimeout, http, repoRoot, running } from '../e2e/cli.js';
-import { type Harness, installation, TestClock } from '../support/harness.js';
+import { agentProposesMcp, cliOk, e2eTimeout, http, running } from '../e2e/cli.js';
+import { onTerminal } from '../e2e/pty.js';
+import { type Harness, installation } from '../support/harness.js';
 import { base32, totpCode } from '../support/rfc6238.js';
+import { midStepClock } from '../support/totp.js';
 
 /**
  * TOTP recovery codes (SPEC §6): printed once at enrolment, stored hashed, each accepted once in
@@ -30,12 +30,6 @@ import { base32, totpCode } from '../support/rfc6238.js';
  */
 
 const codeShape = /^[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$/;
-
-/** In the middle of a 30-second step, so a code computed now is valid for the whole test step. */
-function midStepClock(): TestClock {
-  const now = Date.now();
-  return new TestClock(new Date(now - (now % 30_000) + 15_000));
-}
 
 type Card = { id: string; patchHash: string; approval: { confirmPhrase: string } };
 
@@ -436,24 +430,6 @@ describe('a recovery code in place of a TOTP code (SPEC §6, over HTTP)', () => 
 });
 
 describe('the owner CLI takes a recovery code at the TOTP prompt (built CLI, real terminal)', () => {
-  const driver = fileURLToPath(new URL('../support/pty-drive.py', import.meta.url));
-
-  function onTerminal(args: string[], answers: Array<[string, string]>, env: Record<string, string>) {
-    return new Promise<{ code: number | null; screen: string }>((resolve, reject) => {
-      const child = spawn('python3', [driver, JSON.stringify(answers), process.execPath, cliPath, ...args], {
-        cwd: repoRoot,
-        env: { ...process.env, ...env, TERM: 'dumb' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let screen = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-        screen += chunk;
-      });
-      child.on('error', reject);
-      child.on('exit', (code) => resolve({ code, screen }));
-    });
-  }
-
   it(
     '`countersign approve` says a recovery code works, applies with one, never echoes it; the code is then spent',
     async (t) => {
@@ -462,7 +438,7 @@ describe('the owner CLI takes a recovery code at the TOTP prompt (built CLI, rea
       const [code] = (JSON.parse(stdout) as { recoveryCodes: string[] }).recoveryCodes as [string];
       const card = await agentProposesMcp(server, installation.agentToken);
       const env = { COUNTERSIGN_URL: server.url, COUNTERSIGN_TOKEN: installation.ownerToken };
-      const { code: exit, screen } = await onTerminal(
+      const { code: exit, output: screen } = await onTerminal(
         ['approve', card.id],
         [
           [`Type "${card.approval.confirmPhrase}"`, card.approval.confirmPhrase as string],

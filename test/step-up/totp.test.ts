@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { cooldownApplies, cooldownCovers, lockedUntil, totpLock } from '../../src/core/step-up.js';
 import { totpParameters } from '../../src/service/step-up.js';
 import { TotpStore } from '../../src/store/totp.js';
-import { type Harness, installation, TestClock } from '../support/harness.js';
+import { installation } from '../support/harness.js';
 import { base32, totpCode } from '../support/rfc6238.js';
+import { approveDangerous, enrolOwner, midStepClock, proposeDangerous } from '../support/totp.js';
 
 // RFC 6238 Appendix B, SHA-1 column: secret "12345678901234567890", 8 digits.
 const rfcSecret = Buffer.from('12345678901234567890', 'ascii');
@@ -85,41 +86,12 @@ describe('lock and cooldown rules', () => {
   });
 });
 
-/** A clock in the middle of a 30 s step, so a code is not at a step's edge. */
-function midStepClock(): TestClock {
-  const now = Date.now();
-  return new TestClock(new Date(now - (now % 30_000) + 15_000));
-}
-
-/** An agent proposes a dangerous change over HTTP; returns what an owner needs to approve it. */
-async function proposeDangerous(h: Harness, patch: unknown) {
-  const response = await h.http('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch });
-  expect(response.status).toBe(202);
-  const card = response.body.proposal;
-  expect(card.tier).toBe('dangerous');
-  expect(card.approval.totp).toBe(true);
-  return card as { id: string; patchHash: string; approval: { confirmPhrase: string } };
-}
-
-function approveOver(
-  h: Harness,
-  token: string,
-  card: { id: string; patchHash: string; approval: { confirmPhrase: string } },
-  totp?: string,
-) {
-  return h.http('POST', `/v1/proposals/${card.id}/approve`, token, {
-    patchHash: card.patchHash,
-    confirm: card.approval.confirmPhrase,
-    ...(totp === undefined ? {} : { totp }),
-  });
-}
-
 describe('TOTP cooldown is per credential and ends with a lockout (SPEC §4)', () => {
   async function owned() {
     const clock = midStepClock();
     const h = await installation({ clock });
     const secret = randomBytes(20);
-    new TotpStore(h.service.db).enroll('owner', base32(secret), clock.now());
+    enrolOwner(h, secret);
     // The same owner, a second credential: a chat DM bridge next to the CLI token.
     const chatDm = h.token({ role: 'owner', name: 'owner', surface: 'chat-dm' });
     return { h, clock, secret, chatDm };
@@ -128,19 +100,19 @@ describe('TOTP cooldown is per credential and ends with a lockout (SPEC §4)', (
   it('a code entered through chat-dm does not let the cli token approve without one', async () => {
     const { h, clock, secret, chatDm } = await owned();
     const first = await proposeDangerous(h, { commands: { mcp: true } });
-    const viaChat = await approveOver(h, chatDm, first, totpCode(secret, clock.now()));
+    const viaChat = await approveDangerous(h, chatDm, first, totpCode(secret, clock.now()));
     expect(viaChat.status).toBe(200);
     expect(viaChat.body.proposal.resolution.stepUp).toBe('totp');
 
     clock.advance(30);
     const second = await proposeDangerous(h, { tools: { elevated: { enabled: true } } });
     const before = h.documentText();
-    const viaCli = await approveOver(h, h.ownerToken, second);
+    const viaCli = await approveDangerous(h, h.ownerToken, second);
     expect([viaCli.status, viaCli.body.error?.code]).toEqual([403, 'totp_required']);
     expect(h.documentText()).toBe(before);
 
     // The credential the code came through keeps its cooldown.
-    const viaChatAgain = await approveOver(h, chatDm, second);
+    const viaChatAgain = await approveDangerous(h, chatDm, second);
     expect(viaChatAgain.status).toBe(200);
     expect(viaChatAgain.body.proposal.resolution.stepUp).toBe('cooldown');
   });
@@ -148,7 +120,7 @@ describe('TOTP cooldown is per credential and ends with a lockout (SPEC §4)', (
   it('five wrong codes end the cooldown: an approval inside it is refused with totp_required', async () => {
     const { h, clock, secret, chatDm } = await owned();
     const first = await proposeDangerous(h, { commands: { mcp: true } });
-    expect((await approveOver(h, h.ownerToken, first, totpCode(secret, clock.now()))).status).toBe(200);
+    expect((await approveDangerous(h, h.ownerToken, first, totpCode(secret, clock.now()))).status).toBe(200);
 
     clock.advance(10);
     const second = await proposeDangerous(h, { tools: { elevated: { enabled: true } } });
@@ -156,18 +128,18 @@ describe('TOTP cooldown is per credential and ends with a lockout (SPEC §4)', (
     const wrong = good === '000000' ? '111111' : '000000';
     // Someone guessing through the owner's other credential: the lockout is the owner's.
     for (let attempt = 0; attempt < totpLock.failures; attempt++) {
-      const guess = await approveOver(h, chatDm, second, wrong);
+      const guess = await approveDangerous(h, chatDm, second, wrong);
       expect(guess.body.error?.code).toBe('totp_invalid');
     }
-    expect((await approveOver(h, chatDm, second, good)).body.error?.code).toBe('totp_locked');
+    expect((await approveDangerous(h, chatDm, second, good)).body.error?.code).toBe('totp_locked');
 
     // Still inside the cli token's 300 s cooldown. The lockout ended it, so this request carries
     // no code and no cooldown: 403 `totp_required` — the contract checks for a missing code
     // before the lock (a code sent now would get 429 `totp_locked`).
     const before = h.documentText();
-    const insideCooldown = await approveOver(h, h.ownerToken, second);
+    const insideCooldown = await approveDangerous(h, h.ownerToken, second);
     expect([insideCooldown.status, insideCooldown.body.error?.code]).toEqual([403, 'totp_required']);
-    expect((await approveOver(h, h.ownerToken, second, good)).body.error?.code).toBe('totp_locked');
+    expect((await approveDangerous(h, h.ownerToken, second, good)).body.error?.code).toBe('totp_locked');
     expect(h.documentText()).toBe(before);
     expect(h.service.audit.list().filter((event) => event.kind === 'change.applied')).toHaveLength(1);
   });
@@ -175,7 +147,7 @@ describe('TOTP cooldown is per credential and ends with a lockout (SPEC §4)', (
   it('while locked, a cooldown that somehow survived is not usable', async () => {
     const { h, clock, secret } = await owned();
     const first = await proposeDangerous(h, { commands: { mcp: true } });
-    expect((await approveOver(h, h.ownerToken, first, totpCode(secret, clock.now()))).status).toBe(200);
+    expect((await approveDangerous(h, h.ownerToken, first, totpCode(secret, clock.now()))).status).toBe(200);
     // Failures recorded without going through an approval (another process, an older version).
     const store = new TotpStore(h.service.db);
     for (let attempt = 0; attempt < totpLock.failures; attempt++) store.recordFailure('owner', clock.now());
@@ -184,7 +156,7 @@ describe('TOTP cooldown is per credential and ends with a lockout (SPEC §4)', (
     ).not.toBeNull();
 
     const second = await proposeDangerous(h, { tools: { elevated: { enabled: true } } });
-    const refused = await approveOver(h, h.ownerToken, second);
+    const refused = await approveDangerous(h, h.ownerToken, second);
     expect([refused.status, refused.body.error?.code]).toEqual([403, 'totp_required']);
   });
 });

@@ -6,47 +6,19 @@
  * `COUNTERSIGN_SCREENSHOT=1 npx vitest run test/ui` also refreshes docs/approval-page.png.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { TotpStore } from '../../src/store/totp.js';
-import { type Harness, installation, TestClock, tempDir } from '../support/harness.js';
-import { base32, totpCode } from '../support/rfc6238.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { type Harness, installation, type TestClock, tempDir } from '../support/harness.js';
+import { totpCode } from '../support/rfc6238.js';
+import { enrolOwner, midStepClock } from '../support/totp.js';
+import { openTab, signIn, suite, useChromium } from './support.js';
 
-const chromiumPath = process.env.COUNTERSIGN_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(chromiumPath);
-// In CI a missing browser is a failure, not a skip: .ci/run installs it.
-const suite = available || process.env.CI ? describe : describe.skip;
 const screenshotFile = fileURLToPath(new URL('../../docs/approval-page.png', import.meta.url));
 
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!available && !process.env.CI) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
-
-/** A clock in the middle of a 30 s step, so the code computed here is the one the service expects. */
-function midStepClock(): TestClock {
-  const now = Date.now();
-  return new TestClock(new Date(now - (now % 30_000) + 15_000));
-}
+const browser = useChromium();
 
 type Session = {
   h: Harness;
@@ -60,35 +32,15 @@ type Session = {
 /** The real app on a real socket, and a fresh browser tab that records errors and every URL it asks for. */
 async function open(options: { clock?: TestClock } = {}): Promise<Session> {
   const h = await installation({ clock: options.clock });
-  const address = await h.app.listen({ host: '127.0.0.1', port: 0 });
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 }, deviceScaleFactor: 1 });
-  onTestFinished(() => context.close());
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    // Refusals are 4xx answers to fetch, which Chromium logs as failed loads: those are expected.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-      problems.push(`console: ${message.text()}`);
-    }
-  });
-  page.on('request', (request) => requests.push(request.url()));
-  return { h, base: address, page, context, problems, requests };
+  const base = await h.listen();
+  const { page, context, problems, requests } = await openTab(browser(), { deviceScaleFactor: 1 });
+  return { h, base, page, context, problems, requests };
 }
 
 function expectClean(session: Session): void {
   expect(session.problems).toEqual([]);
   // Nothing from another origin: no CDN, no font, no analytics.
   for (const url of session.requests) expect(url.startsWith(`${session.base}/`), url).toBe(true);
-}
-
-async function signIn(session: Session, token: string): Promise<void> {
-  const { page, base } = session;
-  await page.goto(`${base}/ui/`);
-  await page.locator('input[name="token"]').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
 async function propose(h: Harness, patch: unknown, reason: string) {
@@ -108,15 +60,15 @@ suite('web approval page in Chromium', () => {
     const session = await open({ clock });
     const { h, page } = session;
     const secret = randomBytes(20);
-    new TotpStore(h.service.db).enroll('owner', base32(secret), h.clock.now());
+    enrolOwner(h, secret);
     const webOwner = h.token({ role: 'owner', name: 'owner', surface: 'web' });
 
     // An agent token is turned away at sign-in, with the reason.
-    await signIn(session, h.agentToken);
+    await signIn(session.page, session.base, h.agentToken);
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('needs an owner token');
 
     const protectedCard = await propose(h, { gateway: { port: 18790 } }, 'Move the gateway off the default port');
-    await signIn(session, webOwner);
+    await signIn(session.page, session.base, webOwner);
     const item = page.locator(`a[href="#/proposal/${protectedCard.id}"]`);
     await item.waitFor();
     expect(await item.textContent()).toContain('gateway.port');
@@ -246,7 +198,7 @@ suite('web approval page in Chromium', () => {
     const card = await propose(h, { gateway: { port: 18791 } }, hostile);
     const before = h.documentText();
 
-    await signIn(session, h.ownerToken);
+    await signIn(session.page, session.base, h.ownerToken);
     await page.locator(`a[href="#/proposal/${card.id}"]`).click();
     await page.getByRole('button', { name: 'Deny', exact: true }).waitFor();
     expect(await page.locator('.meta').textContent()).toContain(hostile);

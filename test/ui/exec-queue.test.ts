@@ -8,30 +8,14 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { TotpStore } from '../../src/store/totp.js';
-import { type Harness, installation, TestClock, tempDir } from '../support/harness.js';
-import { base32, totpCode } from '../support/rfc6238.js';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
+import { type Harness, installation, type TestClock, tempDir } from '../support/harness.js';
+import { totpCode } from '../support/rfc6238.js';
+import { enrolOwner, midStepClock } from '../support/totp.js';
+import { openTab, signIn, suite, useChromium, waitLive, webOwnerToken } from './support.js';
 
-const chromiumPath = process.env.COUNTERSIGN_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(chromiumPath);
-// In CI a missing browser is a failure, not a skip: .ci/run installs it.
-const suite = available || process.env.CI ? describe : describe.skip;
-
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!available && !process.env.CI) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 type ExecRequest = {
   id: string;
@@ -50,38 +34,17 @@ type ExecRequest = {
   resolution: { status: string; stepUp: string | null; by: { surface?: string } | null } | null;
 };
 
-/** A clock in the middle of a 30 s step, so the code computed here is the one the service expects. */
-function midStepClock(): TestClock {
-  const now = Date.now();
-  return new TestClock(new Date(now - (now % 30_000) + 15_000));
-}
-
 type Session = { h: Harness; base: string; page: Page; problems: string[]; requests: string[] };
 
 /** The real app on a real socket and a browser tab signed in as a web owner, event stream live. */
 async function signedIn(options: { clock?: TestClock; secret?: Buffer } = {}): Promise<Session> {
   const h = await installation({ clock: options.clock });
-  if (options.secret) new TotpStore(h.service.db).enroll('owner', base32(options.secret), h.clock.now());
+  if (options.secret) enrolOwner(h, options.secret);
   const base = await h.listen();
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  onTestFinished(() => context.close());
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
-  const requests: string[] = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    // Refusals are 4xx answers to fetch, which Chromium logs as failed loads: those are expected.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-      problems.push(`console: ${message.text()}`);
-    }
-  });
-  page.on('request', (request) => requests.push(request.url()));
-  await page.goto(`${base}/ui/`);
-  await page.locator('input[name="token"]').fill(h.token({ role: 'owner', name: 'owner', surface: 'web' }));
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const { page, problems, requests } = await openTab(browser(), { width: 1280 });
+  await signIn(page, base, webOwnerToken(h));
   await page.getByRole('heading', { name: 'Commands waiting' }).waitFor();
-  await expect.poll(() => page.locator('#live').textContent()).toBe('live');
+  await waitLive(page);
   return { h, base, page, problems, requests };
 }
 

@@ -4,48 +4,20 @@
  * bidi override still reversed what followed it and zero-width characters hid a difference. Now
  * every such character shows as a marked escape, and a long list's change shows as items added.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { fixture, type Harness, installation } from '../support/harness.js';
-
-const chromiumPath = process.env.COUNTERSIGN_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(chromiumPath);
-const suite = available || process.env.CI ? describe : describe.skip;
+import { openTab, signIn, suite, useChromium, webOwnerToken } from './support.js';
 
 /** Characters that must never be on the page raw (the rules of src/core/text/inert.ts). */
 const raw = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}\u00a0\u2000-\u200a\u202f\u205f\u3000]/u;
 
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!available && !process.env.CI) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 async function open(h: Harness): Promise<{ page: Page; problems: string[] }> {
   const base = await h.listen();
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  onTestFinished(() => context.close());
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
-      problems.push(`console: ${message.text()}`);
-    }
-  });
-  await page.goto(`${base}/ui/`);
-  await page.locator('input[name="token"]').fill(h.token({ role: 'owner', name: 'owner', surface: 'web' }));
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const { page, problems } = await openTab(browser());
+  await signIn(page, base, webOwnerToken(h));
   return { page, problems };
 }
 

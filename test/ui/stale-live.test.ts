@@ -3,44 +3,21 @@
  * a downloaded browser): a proposal voided because its base moved loses its Approve button while
  * the owner looks at it, and a rebased one says so. Skipped without Chromium outside CI.
  */
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import type { Page } from 'playwright-core';
+import { expect, it } from 'vitest';
 import { type Harness, installation } from '../support/harness.js';
+import { openTab, signIn, suite, useChromium, waitLive, webOwnerToken } from './support.js';
 
-const chromiumPath = process.env.COUNTERSIGN_CHROMIUM ?? '/usr/bin/chromium';
-const available = existsSync(chromiumPath);
-const suite = available || process.env.CI ? describe : describe.skip;
-
-let browser: Browser;
-
-beforeAll(async () => {
-  if (!available && !process.env.CI) return;
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run'],
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-});
+const browser = useChromium();
 
 /** The owner's page on the proposal `id`, signed in with a web token, with the event stream live. */
 async function showProposal(h: Harness, id: string): Promise<{ page: Page; problems: string[] }> {
   const base = await h.listen();
-  const context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
-  onTestFinished(() => context.close());
-  const page = await context.newPage();
-  page.setDefaultTimeout(10_000);
-  const problems: string[] = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-  await page.goto(`${base}/ui/`);
-  await page.locator('input[name="token"]').fill(h.token({ role: 'owner', name: 'owner', surface: 'web' }));
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  const { page, problems } = await openTab(browser(), { consoleErrors: false });
+  await signIn(page, base, webOwnerToken(h));
   await page.locator(`a[href="#/proposal/${id}"]`).click();
   await page.getByRole('button', { name: 'Approve', exact: true }).waitFor();
-  await expect.poll(() => page.locator('#live').textContent()).toBe('live');
+  await waitLive(page);
   return { page, problems };
 }
 

@@ -5,15 +5,10 @@ import type { Service } from '../../service/context.js';
 import { readRecord } from '../../service/exec/requests.js';
 import { requireOwner } from '../../service/queries.js';
 import { callerOf } from '../auth.js';
+import { cardLink, cardReply } from '../card-reply.js';
 import { ExecRequestIdSchema } from './exec.js';
 
 const tags = ['exec'];
-
-/** The web page's view of an exec request, when the installation knows its public address. */
-function cardLink(service: Service, id: string): string | null {
-  const base = service.settings.server.publicUrl;
-  return base ? `${base.replace(/\/+$/, '')}/ui/#/exec/${encodeURIComponent(id)}` : null;
-}
 
 /**
  * The exec request card for a chat bridge (markdown) or a terminal (text), with the approve
@@ -35,12 +30,12 @@ export const execCardRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
       const caller = callerOf(request);
       requireOwner(caller);
       const exec = readRecord(service, caller, request.params.id).request;
-      if (request.query.format === 'json') return exec;
-      const markdown = request.query.format === 'markdown';
       // Secret env values are already "[redacted]" on the stored request; the renderers make every agent string inert.
-      return reply
-        .type(markdown ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8')
-        .send(markdown ? renderExecMarkdown(exec, { link: cardLink(service, exec.id) }) : renderExecText(exec));
+      return cardReply(reply, request.query.format, {
+        json: exec,
+        markdown: () => renderExecMarkdown(exec, { link: cardLink(service, 'exec', exec.id) }),
+        text: () => renderExecText(exec),
+      });
     },
   );
 };

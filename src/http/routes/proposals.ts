@@ -16,19 +16,17 @@ import {
 import type { Service } from '../../service/context.js';
 import { applyGrant, approve, deny, withdraw } from '../../service/decide.js';
 import { smokeTest } from '../../service/mcp.js';
+import { waitForProposal } from '../../service/proposal-wait.js';
 import { propose } from '../../service/propose.js';
-import { getProposal, getProposalRecord, listProposals, requireOwner } from '../../service/queries.js';
+import { getProposalRecord, listProposals, requireOwner } from '../../service/queries.js';
 import { reloadAfterApply } from '../../service/reload.js';
 import { rollback } from '../../service/rollback.js';
 import { callerOf } from '../auth.js';
+import { cardLink, cardReply } from '../card-reply.js';
 
 const tags = ['proposals'];
-
-/** The web page's view of a proposal, when the installation knows its public address. */
-function cardLink(service: Service, id: string): string | null {
-  const base = service.settings.server.publicUrl;
-  return base ? `${base.replace(/\/+$/, '')}/ui/#/proposal/${encodeURIComponent(id)}` : null;
-}
+/** A long poll longer than this is cut short: each one holds a socket, and clients simply ask again. */
+const ProposalWaitQuerySchema = z.object({ wait: z.coerce.number().int().min(0).max(120).optional() }).strict();
 
 /** Every response that reports an apply also reports the reload hook it triggered, if any. */
 async function withReload<T extends { status: string; proposal?: Card }>(service: Service, body: T): Promise<T> {
@@ -67,8 +65,31 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
 
   app.get(
     '/v1/proposals/:id',
-    { schema: { summary: 'One proposal card', tags, params: ProposalIdSchema } },
-    async (request) => getProposal(service, callerOf(request), request.params.id),
+    {
+      schema: {
+        summary: 'One proposal card; with ?wait=S, answers once it is no longer pending (at most S seconds)',
+        tags,
+        params: ProposalIdSchema,
+        querystring: ProposalWaitQuerySchema,
+      },
+    },
+    async (request, reply) => {
+      // Same long poll as GET /v1/exec/requests/:id: a client that goes away stops the wait.
+      const gone = new AbortController();
+      const abort = () => gone.abort();
+      reply.raw.once('close', abort);
+      try {
+        return await waitForProposal(
+          service,
+          callerOf(request),
+          request.params.id,
+          request.query.wait ?? 0,
+          gone.signal,
+        );
+      } finally {
+        reply.raw.off('close', abort);
+      }
+    },
   );
 
   app.get(
@@ -86,12 +107,12 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
       requireOwner(caller);
       const record = getProposalRecord(service, caller, request.params.id);
       const { card } = record;
-      if (request.query.format === 'json') return card;
-      const markdown = request.query.format === 'markdown';
       // A chat card is read by everyone in the channel: it shows the public card (SPEC §4).
-      return reply
-        .type(markdown ? 'text/markdown; charset=utf-8' : 'text/plain; charset=utf-8')
-        .send(markdown ? renderMarkdown(record.publicCard, { link: cardLink(service, card.id) }) : renderText(card));
+      return cardReply(reply, request.query.format, {
+        json: card,
+        markdown: () => renderMarkdown(record.publicCard, { link: cardLink(service, 'proposal', card.id) }),
+        text: () => renderText(card),
+      });
     },
   );
 

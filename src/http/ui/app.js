@@ -12,11 +12,14 @@ import {
   formatValue,
   h,
   inertText,
+  reasonInput,
   shortHash,
   shortId,
   statusBadge,
   tierBadge,
   tierOrder,
+  totpField,
+  totpInput,
   valueBlock,
   visibleJson,
   visibleLines,
@@ -518,32 +521,9 @@ function decisionForm(card, token) {
           required: true,
         })
       : null;
-  const totp =
-    canApprove && card.approval.totp
-      ? h('input', {
-          id: 'totp',
-          name: 'totp',
-          type: 'text',
-          // A 6–8 digit code, or a one-time recovery code (XXXX-XXXX-XXXX) when the phone is lost.
-          autocomplete: 'one-time-code',
-          pattern: '[0-9]{6,8}|[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}',
-          maxlength: '14',
-          placeholder: 'code from your app, or a recovery code',
-        })
-      : null;
-  const reason = h('input', {
-    id: 'deny-reason',
-    name: 'reason',
-    type: 'text',
-    autocomplete: 'off',
-    maxlength: '4000',
-    // Enter in the reason field means Deny, never the form's Approve.
-    onkeydown: (event) => {
-      if (event.key !== 'Enter') return;
-      event.preventDefault();
-      denyButton.click();
-    },
-  });
+  const totp = canApprove && card.approval.totp ? totpInput() : null;
+  // Enter in the reason field means Deny, never the form's Approve.
+  const reason = reasonInput('deny-reason', () => denyButton.click());
   const approveButton = canApprove ? h('button', { type: 'submit', class: 'primary approve' }, 'Approve') : null;
   const denyButton = h('button', { type: 'button', class: 'danger deny' }, 'Deny');
 
@@ -612,19 +592,7 @@ function decisionForm(card, token) {
           confirm,
         )
       : null,
-    totp
-      ? h(
-          'div',
-          { class: 'field' },
-          h('label', { for: 'totp' }, 'Authenticator code'),
-          totp,
-          h(
-            'span',
-            { class: 'hint muted small' },
-            'Leave empty if you approved a change of this tier within your cooldown.',
-          ),
-        )
-      : null,
+    totp ? totpField(totp, 'Leave empty if you approved a change of this tier within your cooldown.') : null,
     h('div', { class: 'field' }, h('label', { for: 'deny-reason' }, 'Reason for denying (optional)'), reason),
     h('div', { class: 'actions' }, approveButton, denyButton),
     message,

@@ -304,3 +304,46 @@ export function changeSummary(before, after) {
     excerptNode(pair.after, 'after'),
   );
 }
+
+// ---------------------------------------------------------------- decision form fields
+// The proposal page and the exec page ask for the same code and the same optional reason.
+
+/** The authenticator code input: a 6–8 digit code, or a one-time recovery code (XXXX-XXXX-XXXX) when the phone is lost. */
+export function totpInput() {
+  return h('input', {
+    id: 'totp',
+    name: 'totp',
+    type: 'text',
+    autocomplete: 'one-time-code',
+    pattern: '[0-9]{6,8}|[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}',
+    maxlength: '14',
+    placeholder: 'code from your app, or a recovery code',
+  });
+}
+
+/** The labelled field around `totpInput()`, with a hint on when it may stay empty. */
+export function totpField(input, hint) {
+  return h(
+    'div',
+    { class: 'field' },
+    h('label', { for: 'totp' }, 'Authenticator code'),
+    input,
+    h('span', { class: 'hint muted small' }, hint),
+  );
+}
+
+/** An optional free-text reason. Enter in it calls `onEnter` (the page's Deny), never the form's submit (an approval). */
+export function reasonInput(id, onEnter) {
+  return h('input', {
+    id,
+    name: 'reason',
+    type: 'text',
+    autocomplete: 'off',
+    maxlength: '4000',
+    onkeydown: (event) => {
+      if (event.key !== 'Enter') return;
+      event.preventDefault();
+      onEnter();
+    },
+  });
+}

@@ -4,7 +4,19 @@
 // shown token by token, each in its own box, so no shell re-quoting can make two argvs read alike.
 
 import { ApiError } from './api.js';
-import { actorText, countdown, fill, formatTime, h, REDACTED, shortId, statusBadge } from './dom.js';
+import {
+  actorText,
+  countdown,
+  fill,
+  formatTime,
+  h,
+  REDACTED,
+  reasonInput,
+  shortId,
+  statusBadge,
+  totpField,
+  totpInput,
+} from './dom.js';
 
 const riskNames = {
   elevated: 'ELEVATED',
@@ -419,31 +431,9 @@ function decisionForm(request, ctx, token) {
   if (request.status !== 'pending') return null;
   const allowed = new Set(request.allowedDecisions ?? []);
   const message = h('div', { class: 'alert error', role: 'alert', hidden: true });
-  const totp = request.approval?.totp
-    ? h('input', {
-        id: 'totp',
-        name: 'totp',
-        type: 'text',
-        // A 6–8 digit code, or a one-time recovery code (XXXX-XXXX-XXXX) when the phone is lost.
-        autocomplete: 'one-time-code',
-        pattern: '[0-9]{6,8}|[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}',
-        maxlength: '14',
-        placeholder: 'code from your app, or a recovery code',
-      })
-    : null;
-  const note = h('input', {
-    id: 'exec-reason',
-    name: 'reason',
-    type: 'text',
-    autocomplete: 'off',
-    maxlength: '4000',
-    // Enter in the reason field means Deny, never an Allow.
-    onkeydown: (event) => {
-      if (event.key !== 'Enter') return;
-      event.preventDefault();
-      denyButton.click();
-    },
-  });
+  const totp = request.approval?.totp ? totpInput() : null;
+  // Enter in the reason field means Deny, never an Allow.
+  const note = reasonInput('exec-reason', () => denyButton.click());
   const allowOnce = allowed.has('allow-once')
     ? h('button', { type: 'submit', class: 'primary allow-once' }, 'Allow once')
     : null;
@@ -512,15 +502,7 @@ function decisionForm(request, ctx, token) {
         : 'No surface may approve this request.',
       request.approval?.totp ? ' An authenticator code is required.' : '',
     ),
-    totp
-      ? h(
-          'div',
-          { class: 'field' },
-          h('label', { for: 'totp' }, 'Authenticator code'),
-          totp,
-          h('span', { class: 'hint muted small' }, 'Leave empty if you entered a code within your cooldown.'),
-        )
-      : null,
+    totp ? totpField(totp, 'Leave empty if you entered a code within your cooldown.') : null,
     duration
       ? h('div', { class: 'field' }, h('label', { for: 'allow-for-duration' }, 'Allow for how long'), duration)
       : null,

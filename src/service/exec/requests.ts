@@ -17,6 +17,7 @@ import type { ExecRecord } from '../../store/exec-requests.js';
 import type { Credential } from '../../store/tokens.js';
 import { appendAudit, withAudit } from '../audit.js';
 import type { Service } from '../context.js';
+import { waitUntilResolved } from '../long-poll.js';
 import { actorOf } from '../propose.js';
 import { type Evaluated, evaluateRequest, findBoundFile, locateStages, pathOf, stagesOf } from './evaluate.js';
 import { execTarget, loadExecPolicy } from './policy.js';
@@ -126,30 +127,6 @@ export function listExecRequests(service: Service, caller: Credential, filter: {
   return service.exec.list(scoped).map((record) => record.request);
 }
 
-/** Resolution listeners by request id, one `exec.resolved` listener per service however many wait. */
-const waiters = new WeakMap<Service, Map<string, Set<() => void>>>();
-/** Long polls open at once per service: each holds a socket. */
-export const MAX_WAITERS = 1000;
-
-function waitersOf(service: Service): Map<string, Set<() => void>> {
-  let byId = waiters.get(service);
-  if (!byId) {
-    const created = new Map<string, Set<() => void>>();
-    byId = created;
-    waiters.set(service, created);
-    service.events.on('exec.resolved', (request) => {
-      for (const wake of [...(created.get(request.id) ?? [])]) wake();
-    });
-  }
-  return byId;
-}
-
-function waiterCount(byId: Map<string, Set<() => void>>): number {
-  let count = 0;
-  for (const set of byId.values()) count += set.size;
-  return count;
-}
-
 /**
  * `GET …/:id?wait=S`: answers at once unless the request is pending; then as soon as it is
  * resolved (an `exec.resolved` event), its owner deadline passes (the fallback then decides), the
@@ -164,27 +141,7 @@ export async function getExecRequest(
 ): Promise<ExecRequest> {
   const first = readRecord(service, caller, id).request;
   if (waitSeconds <= 0 || first.status !== 'pending' || signal?.aborted) return first;
-  const byId = waitersOf(service);
-  if (waiterCount(byId) >= MAX_WAITERS) {
-    fail('rate_limited', `Too many requests are waiting (${MAX_WAITERS}); retry shortly.`, { retryAfter: 5 });
-  }
-  await new Promise<void>((resolve) => {
-    const timers: NodeJS.Timeout[] = [];
-    const set = byId.get(id) ?? new Set<() => void>();
-    byId.set(id, set);
-    const wake = () => {
-      for (const timer of timers) clearTimeout(timer);
-      set.delete(wake);
-      if (set.size === 0) byId.delete(id);
-      signal?.removeEventListener('abort', wake);
-      resolve();
-    };
-    set.add(wake);
-    signal?.addEventListener('abort', wake, { once: true });
-    timers.push(setTimeout(wake, waitSeconds * 1000));
-    const untilDeadline = Date.parse(first.expiresAt) - service.now().getTime();
-    if (untilDeadline < waitSeconds * 1000) timers.push(setTimeout(wake, Math.max(0, untilDeadline) + 10));
-  });
+  await waitUntilResolved(service, 'exec.resolved', id, waitSeconds, first.expiresAt, signal);
   return readRecord(service, caller, id).request;
 }
 
