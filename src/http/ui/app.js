@@ -592,7 +592,7 @@ function decisionForm(card, token) {
           confirm,
         )
       : null,
-    totp ? totpField(totp, 'Leave empty if you approved a change of this tier within your cooldown.') : null,
+    totp ? totpField(totp, '6 digits from your app, or a recovery code (XXXX-XXXX-XXXX) if the phone is lost. Leave empty if you approved a change of this tier within your cooldown.') : null,
     h('div', { class: 'field' }, h('label', { for: 'deny-reason' }, 'Reason for denying (optional)'), reason),
     h('div', { class: 'actions' }, approveButton, denyButton),
     message,

@@ -317,7 +317,7 @@ export function totpInput() {
     autocomplete: 'one-time-code',
     pattern: '[0-9]{6,8}|[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}-?[0-9A-Za-z]{4}',
     maxlength: '14',
-    placeholder: 'code from your app, or a recovery code',
+    placeholder: '123456',
   });
 }
 

@@ -502,7 +502,7 @@ function decisionForm(request, ctx, token) {
         : 'No surface may approve this request.',
       request.approval?.totp ? ' An authenticator code is required.' : '',
     ),
-    totp ? totpField(totp, 'Leave empty if you entered a code within your cooldown.') : null,
+    totp ? totpField(totp, '6 digits from your app, or a recovery code (XXXX-XXXX-XXXX) if the phone is lost. Leave empty if you entered a code within your cooldown.') : null,
     duration
       ? h('div', { class: 'field' }, h('label', { for: 'allow-for-duration' }, 'Allow for how long'), duration)
       : null,
