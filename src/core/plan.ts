@@ -132,13 +132,14 @@ export function planChange(
         explain = `Copies the secret at ${formatPath(from.secret.path)} here. ${source.explain}`;
       }
     }
-    if (!options.trusted && writesSecret(redact, marked, leaf) && tierRank(changeTier) < tierRank('protected')) {
+    const secretWritten = !options.trusted && writesSecret(redact, marked, leaf);
+    if (secretWritten && tierRank(changeTier) < tierRank('protected')) {
       // The proposer writing a secret always takes an owner: applied at once, the new document's
       // hash would tell the agent whether what it wrote equals the secret that was there.
       changeTier = 'protected';
       explain = `Writes a value at a redacted setting, which always needs an owner. ${explain}`;
     }
-    blind ||= !options.trusted && writesSecret(redact, marked, leaf);
+    blind ||= secretWritten;
     tier = higherTier(tier, changeTier);
     restartRequired ||= decision.restart;
     review ??= decision.review;

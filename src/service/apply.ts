@@ -72,7 +72,7 @@ export function applyProposal(
   }
 
   try {
-    completeApply(service, target, record, from, reason);
+    completeApply(service, target, record, from, reason, written);
   } catch (error) {
     // The change is on disk but not in the audit log: put the old document back, fail closed.
     writeDocumentAtomic(target.path, current.text);
@@ -114,10 +114,11 @@ export function completeApply(
   record: ProposalRecord,
   from: readonly ProposalStatus[],
   reason: ApplyReason,
+  /** The hash of the document written, computed once by the caller (or taken from the apply intent). */
+  written: string,
   details: Record<string, string | boolean> = {},
 ): void {
   const { card } = record;
-  const written = writtenHash(service, target, record);
   withAudit(service, () => {
     service.db.prepare('DELETE FROM apply_intents WHERE proposal_id = ?').run(card.id);
     const moved = service.proposals.transition(
@@ -192,7 +193,7 @@ export function reconcileIntents(service: Service): Array<{ proposalId: string; 
     const context = JSON.parse(row.context) as { from: ProposalStatus[]; reason: ApplyReason };
     const current = currentHashOf(service, target);
     if (current === row.target_hash) {
-      completeApply(service, target, record, context.from, context.reason, { recovered: true });
+      completeApply(service, target, record, context.from, context.reason, row.target_hash, { recovered: true });
       baseMovedBy(service, target, record, current);
       outcomes.push({ proposalId: row.proposal_id, outcome: 'completed' });
     } else {

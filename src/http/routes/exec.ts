@@ -10,6 +10,7 @@ import {
   withdrawExecRequest,
 } from '../../service/exec/requests.js';
 import { callerOf } from '../auth.js';
+import { whileConnected } from '../client-gone.js';
 
 const tags = ['exec'];
 
@@ -54,24 +55,11 @@ export const execRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (ap
         querystring: GetQuerySchema,
       },
     },
-    async (request, reply) => {
-      const gone = new AbortController();
-      const abort = () => gone.abort();
-      reply.raw.once('close', abort);
-      try {
-        return {
-          request: await getExecRequest(
-            service,
-            callerOf(request),
-            request.params.id,
-            request.query.wait ?? 0,
-            gone.signal,
-          ),
-        };
-      } finally {
-        reply.raw.off('close', abort);
-      }
-    },
+    async (request, reply) => ({
+      request: await whileConnected(reply, (signal) =>
+        getExecRequest(service, callerOf(request), request.params.id, request.query.wait ?? 0, signal),
+      ),
+    }),
   );
 
   app.post(

@@ -23,6 +23,7 @@ import { reloadAfterApply } from '../../service/reload.js';
 import { rollback } from '../../service/rollback.js';
 import { callerOf } from '../auth.js';
 import { cardLink, cardReply } from '../card-reply.js';
+import { whileConnected } from '../client-gone.js';
 
 const tags = ['proposals'];
 /** A long poll longer than this is cut short: each one holds a socket, and clients simply ask again. */
@@ -73,23 +74,10 @@ export const proposalRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
         querystring: ProposalWaitQuerySchema,
       },
     },
-    async (request, reply) => {
-      // Same long poll as GET /v1/exec/requests/:id: a client that goes away stops the wait.
-      const gone = new AbortController();
-      const abort = () => gone.abort();
-      reply.raw.once('close', abort);
-      try {
-        return await waitForProposal(
-          service,
-          callerOf(request),
-          request.params.id,
-          request.query.wait ?? 0,
-          gone.signal,
-        );
-      } finally {
-        reply.raw.off('close', abort);
-      }
-    },
+    async (request, reply) =>
+      whileConnected(reply, (signal) =>
+        waitForProposal(service, callerOf(request), request.params.id, request.query.wait ?? 0, signal),
+      ),
   );
 
   app.get(
