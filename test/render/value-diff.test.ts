@@ -78,7 +78,12 @@ describe('values around their difference', () => {
     expect(markdown).toContain('added `"tg:6666666666"`');
     expect(renderMarkdown(card({ before, after }))).toContain('added `"tg:6666666666"`');
     expect(renderText(card({ before, after }))).toContain('+ item: "tg:6666666666"');
-    expect(listDelta(before, after)).toEqual({ added: ['tg:6666666666'], removed: [], reordered: false });
+    expect(listDelta(before, after)).toEqual({
+      added: ['tg:6666666666'],
+      removed: [],
+      reordered: false,
+      appended: true,
+    });
   });
 
   it('a long string changed at its end shows the end, with how much is hidden', () => {
@@ -135,6 +140,14 @@ describe('values around their difference', () => {
         }
       }),
       { numRuns: 3000 },
+    );
+  });
+
+  it('an item inserted anywhere but the end is not shown as a bare "added": the lists read apart', () => {
+    // Found by the property below: ["", " "] and [" ", ""] both read "added \" \"".
+    expect(listDelta([''], [' ', '']).appended).toBe(false);
+    expect(changeValuesMarkdown({ before: [''], after: ['', ' '] })).not.toBe(
+      changeValuesMarkdown({ before: [''], after: [' ', ''] }),
     );
   });
 

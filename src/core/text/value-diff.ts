@@ -117,7 +117,12 @@ export function excerpts(before: string, after: string, options: ExcerptOptions)
 }
 
 /** Elements added to and removed from a list, as multisets (order and duplicates respected). */
-export type ListDelta = { added: Json[]; removed: Json[]; reordered: boolean };
+/**
+ * `appended`: the new list is the kept items in their old order, then the added ones — the only
+ * case where "removed …, added …" says exactly what the list became. Otherwise the same delta
+ * could stand for several lists (an item inserted first or last), so it must not be shown alone.
+ */
+export type ListDelta = { added: Json[]; removed: Json[]; reordered: boolean; appended: boolean };
 
 export function listDelta(before: readonly Json[], after: readonly Json[]): ListDelta {
   const left = new Map<string, number>();
@@ -133,17 +138,19 @@ export function listDelta(before: readonly Json[], after: readonly Json[]): List
     else added.push(item);
   }
   const removed: Json[] = [];
+  const kept: Json[] = [];
   for (const item of before) {
     const key = canonical(item);
     const count = left.get(key) ?? 0;
     if (count > 0) {
       removed.push(item);
       left.set(key, count - 1);
-    }
+    } else kept.push(item);
   }
   const reordered =
     added.length === 0 && removed.length === 0 && canonical(before as Json) !== canonical(after as Json);
-  return { added, removed, reordered };
+  const appended = canonical([...kept, ...added]) === canonical(after as Json);
+  return { added, removed, reordered, appended };
 }
 
 /**
@@ -164,7 +171,7 @@ export type ValueView =
 export function valueView(before: Json | undefined, after: Json | undefined, options: ExcerptOptions): ValueView {
   const delta = Array.isArray(before) && Array.isArray(after) ? listDelta(before, after) : null;
   if (delta && Array.isArray(before) && Array.isArray(after)) {
-    if (delta.added.length > 0 || delta.removed.length > 0) {
+    if ((delta.added.length > 0 || delta.removed.length > 0) && delta.appended) {
       const removed: Excerpt[] = [];
       const added: Excerpt[] = [];
       const pairs = Math.max(delta.removed.length, delta.added.length);
