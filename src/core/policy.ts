@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { innerLeaves, type Leaf } from './diff.js';
 import { includesJson, type Json } from './json.js';
 import { compilePattern, compilePatternSet, type Pattern, type PatternSet } from './pattern.js';
+import { type CompiledReload, compileReload, ReloadTableSchema, reloadKind } from './reload-plan.js';
 
 export const tiers = ['allowlisted', 'protected', 'dangerous', 'blocked'] as const;
 export const TierSchema = z.enum(tiers);
@@ -180,6 +181,8 @@ export const PolicySchema = z
     rules: z.array(RuleSchema),
     approval: ApprovalSettingsSchema.default(ApprovalSettingsSchema.parse({})),
     limits: PolicyLimitsSchema.default(PolicyLimitsSchema.parse({})),
+    /** The target program's reload plan: which paths restart it when they change (reload-plan.ts). */
+    reload: ReloadTableSchema.optional(),
   })
   .strict()
   .superRefine((policy, context) => {
@@ -198,6 +201,7 @@ export type CompiledPolicy = Policy & {
   compiledRules: CompiledRule[];
   redactPatterns: Pattern[];
   identityPatterns: Pattern[];
+  compiledReload: CompiledReload | null;
 };
 
 /** Parses and compiles a policy; the error names the bad field (e.g. `rules[3].tier`). */
@@ -215,6 +219,7 @@ export function compilePolicy(input: unknown): CompiledPolicy {
     })),
     redactPatterns: policy.redact.map(compilePattern),
     identityPatterns: policy.identities.map(compilePattern),
+    compiledReload: policy.reload ? compileReload(policy.reload) : null,
   };
 }
 
@@ -294,7 +299,8 @@ export function classify(policy: CompiledPolicy, leaf: Leaf): Classification {
   const matching = isContainerChange(leaf)
     ? [...own, ...innerLeaves(leaf).flatMap((inner) => rulesMatching(policy, inner))]
     : own;
-  let restart = false;
+  // A rule may say a path restarts the program; the reload plan, when the policy has one, says so by fact.
+  let restart = policy.compiledReload !== null && reloadKind(policy.compiledReload, leaf.path) === 'restart';
   let review: 'mcp' | null = null;
   let winner: CompiledRule | null = null;
   for (const rule of matching) {

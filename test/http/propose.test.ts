@@ -73,7 +73,8 @@ describe('POST /v1/proposals outcomes', () => {
       requestedBy: { role: 'agent', name: 'main', agentId: 'main', sessionKey: 'session-1', surface: null },
       reason: 'Owner asked to enable MCP',
       baseHash: base,
-      restartRequired: true,
+      // OpenClaw 2026.9.6 applies `commands.*` without restarting (its reload plan, policies/openclaw.json `reload`).
+      restartRequired: false,
       review: { mcp: [] },
       resolution: null,
       operations: [{ op: 'replace', path: '/commands/mcp', value: true }],
@@ -86,7 +87,7 @@ describe('POST /v1/proposals outcomes', () => {
         after: true,
         tier: 'dangerous',
         ruleId: 'mcp-command',
-        restart: true,
+        restart: false,
       }),
     ]);
     expect(proposal.changes[0].explain.length).toBeGreaterThan(20);
