@@ -33,6 +33,10 @@ export const auditKinds = [
   'exec.consumed',
   'exec.allowlist_added',
   'exec.grant_revoked',
+  // Manual takeover and drills (SPEC §11).
+  'freeze.applied',
+  'freeze.lifted',
+  'drill.ran',
 ] as const;
 export const AuditKindSchema = z.enum(auditKinds);
 export type AuditKind = z.infer<typeof AuditKindSchema>;
