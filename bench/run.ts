@@ -18,6 +18,7 @@ const benchmarks: Benchmark[] = [
   { name: 'growth', run: async () => (await import('./growth.js')).run() },
   { name: 'audit', run: async () => (await import('./audit.js')).run() },
   { name: 'exec', run: async () => (await import('./exec.js')).run() },
+  { name: 'schema', run: async () => (await import('./schema.js')).run() },
 ];
 
 const args = process.argv.slice(2);

@@ -5,22 +5,32 @@ import { SetupError } from '../core/errors.js';
 import { defaultExecDocument, parseExecDocument } from '../core/exec/document.js';
 import { documentHash } from '../core/hash.js';
 import { isObject } from '../core/json.js';
+import type { DocumentValidator } from '../core/schema-issues.js';
 import { SettingsSchema } from '../core/settings.js';
 import { readDocumentText, writeDocumentAtomic } from '../store/document-file.js';
 import type { Credential, NewCredential } from '../store/tokens.js';
 import { appendAudit, withAudit } from './audit.js';
 import { loadPolicy, openService, SETTINGS_FILE, type Service } from './context.js';
 import { parseDocument, rememberDocument } from './document.js';
+import { loadSchemaValidator } from './schema.js';
 
 export const packageRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const defaultPolicyFile = join(packageRoot, 'policies', 'openclaw.json');
 export const execApprovalsPolicyFile = join(packageRoot, 'policies', 'exec-approvals.json');
 export const EXEC_APPROVALS_FILE = 'exec-approvals.json';
+/**
+ * OpenClaw's own JSON Schema for its config (`openclaw config schema` of 2026.9), attached to the
+ * `openclaw` target unless init is told otherwise: a change the gateway would refuse is refused
+ * here first (422 invalid_config). `countersign schema refresh --from-openclaw` replaces it with
+ * the installed OpenClaw's.
+ */
+export const shippedOpenClawSchemaFile = join(packageRoot, 'schemas', 'openclaw-2026.9.schema.json');
 
 export type InitOptions = {
   config?: string;
   policy?: string;
-  schema?: string;
+  /** A JSON Schema file; `undefined` attaches the shipped OpenClaw schema, `null` none. */
+  schema?: string | null;
   /** An existing OpenClaw exec approvals file to import (SPEC §9); without one, the SPEC default. */
   execApprovals?: string;
   demoDocument: object;
@@ -47,6 +57,8 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
   const configPath = resolve(options.config ?? join(root, 'openclaw.json'));
   const policyPath = resolve(options.policy ?? defaultPolicyFile);
   loadPolicy(policyPath);
+  const schemaPath = options.schema === null ? null : resolve(options.schema ?? shippedOpenClawSchemaFile);
+  const validate = schemaPath === null ? null : schemaFileValidator(schemaPath);
   // Read and check the file to import before anything is created: a bad one stops init cleanly.
   const execText = execApprovalsText(options.execApprovals);
   preparePrivateDirectory(root);
@@ -54,6 +66,7 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
     mkdirSync(dirname(configPath), { recursive: true });
     writeDocumentAtomic(configPath, `${JSON.stringify(options.demoDocument, null, 2)}\n`);
   }
+  if (validate) refuseInvalidDocument(configPath, validate, options.schema === undefined);
   const execApprovalsPath = join(root, EXEC_APPROVALS_FILE);
   writeDocumentAtomic(execApprovalsPath, execText);
   // Only what init decides is spelled out; every other setting takes the schema's default.
@@ -64,7 +77,7 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
         name: 'openclaw',
         path: configPath,
         policy: policyPath,
-        schema: options.schema ? resolve(options.schema) : null,
+        schema: schemaPath,
       },
       { name: 'exec-approvals', kind: 'exec-approvals', path: EXEC_APPROVALS_FILE, policy: execApprovalsPolicyFile },
     ],
@@ -85,6 +98,33 @@ export function initInstallation(dataDir: string, options: InitOptions): Install
   } finally {
     service.close();
   }
+}
+
+function schemaFileValidator(file: string): DocumentValidator {
+  try {
+    return loadSchemaValidator(file);
+  } catch (error) {
+    throw new SetupError(`JSON Schema ${file} cannot be used: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * A document that already fails its schema would make every proposal a 422 until someone edits
+ * it by hand, so init stops and says where it fails (and how to opt out of the shipped schema).
+ */
+function refuseInvalidDocument(configPath: string, validate: DocumentValidator, shipped: boolean): void {
+  const issues = validate(parseDocument(readDocumentText(configPath), configPath));
+  if (issues.length === 0) return;
+  const listed = issues
+    .slice(0, 5)
+    .map((issue) => `  ${issue.path}: ${issue.message}`)
+    .join('\n');
+  throw new SetupError(
+    `${configPath} does not satisfy the JSON Schema, so every change to it would be refused:\n${listed}\n` +
+      (shipped
+        ? 'Fix the document, pass the schema of the OpenClaw you run (`openclaw config schema > FILE`, then --schema FILE), or pass --schema none.'
+        : 'Fix the document or pass another --schema (none: no schema).'),
+  );
 }
 
 /** Tokens are audited when minted or revoked (never their value). */
