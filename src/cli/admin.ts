@@ -10,6 +10,7 @@ import {
   totpParameters,
 } from '../service/step-up.js';
 import { NewCredentialSchema } from '../store/tokens.js';
+import { requireDataDir } from './data-dir.js';
 import { demoOpenClawConfig } from './demo-config.js';
 import { CliError, printJson } from './io.js';
 
@@ -44,15 +45,17 @@ export function init(options: {
   const installation = initInstallation(options.data, {
     config: options.config,
     policy: options.policy,
-    schema: options.schema,
+    // `--schema none` opts out of the shipped OpenClaw schema; no option at all keeps it.
+    schema: options.schema === 'none' ? null : options.schema,
     execApprovals: options.execApprovals,
     demoDocument: demoOpenClawConfig,
   });
   printInstallation(installation, options.json ?? false);
 }
 
-function withService<T>(data: string, run: (service: Service) => T): T {
-  const service = openService(data);
+/** Opens the installation in `--data` (or $COUNTERSIGN_DATA), refusing one that was never initialised. */
+function withService<T>(data: string | undefined, run: (service: Service) => T): T {
+  const service = openService(requireDataDir(data));
   try {
     return run(service);
   } finally {
@@ -115,7 +118,34 @@ export function tokenRevoke(idOrName: string, options: { data: string; json?: bo
     process.stdout.write(`Revoked ${credential.id} (${credential.role} ${credential.name})\n`);
 }
 
-export function totpEnroll(options: { data: string; owner: string; json?: boolean }): void {
+/**
+ * TOTP is looked up by the owner name of the approving token, so a secret enrolled under a name
+ * no token has (a typo: `ownr`) would never be asked for. Refused unless --force (for an owner
+ * whose token is minted next); the error names the owners there are.
+ */
+function requireKnownOwner(service: Service, owner: string): void {
+  const owners = [
+    ...new Set(
+      service.tokens
+        .list()
+        .filter((credential) => credential.role === 'owner' && !credential.revokedAt)
+        .map((credential) => credential.name),
+    ),
+  ].sort();
+  if (owners.includes(owner)) return;
+  const known = owners.length
+    ? `Owners with a token: ${owners.map((name) => `"${name}"`).join(', ')}.`
+    : 'No owner has an active token.';
+  throw new CliError(
+    `No active owner token has the name "${owner}". ${known} Mint one first (countersign token create --role owner --name ${owner}), or pass --force to enrol the name anyway.`,
+    1,
+    'unknown_owner',
+    { owners },
+  );
+}
+
+export function totpEnroll(options: { data: string; owner: string; force?: boolean; json?: boolean }): void {
+  if (!options.force) withService(options.data, (service) => requireKnownOwner(service, options.owner));
   // 20 random bytes (160 bits), the RFC 4226 recommendation; otplib refuses fewer than 16.
   const secret = generateSecret({ length: 20 });
   const uri = generateURI({
@@ -175,14 +205,16 @@ export function totpDisable(options: { data: string; owner: string; json?: boole
   );
 }
 
-export function lastGood(options: { data: string; target?: string }): void {
-  const text = withService(options.data, (service) => {
+export function lastGood(options: { data: string; target?: string; json?: boolean }): void {
+  const { name, text } = withService(options.data, (service) => {
     const name = options.target ?? service.defaultTarget;
     const row = service.db.prepare('SELECT last_document FROM targets WHERE name = ?').pluck().get(name) as
       | string
       | undefined;
-    if (row === undefined) throw new CliError(`No document recorded for target "${name}".`);
-    return row;
+    if (row === undefined) throw new CliError(`No document recorded for target "${name}".`, 1, 'not_found');
+    return { name, text: row };
   });
+  // The document is printed as stored (it is the owner's own, secrets included), or wrapped with its target.
+  if (options.json) return printJson({ target: name, document: JSON.parse(text) as unknown });
   process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }

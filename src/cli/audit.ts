@@ -3,6 +3,7 @@ import { parseHead, VerifyQuerySchema } from '../core/requests.js';
 import { inert, inertJsonText } from '../core/text/inert.js';
 import { openService } from '../service/context.js';
 import { Client, type ClientOptions } from './client.js';
+import { dataDirFrom, requireDataDir, requireInitialised } from './data-dir.js';
 import { CliError, printJson } from './io.js';
 
 /** One line per event; names and paths may be an agent's, so everything printed is inert. */
@@ -27,15 +28,19 @@ function printEvents(events: AuditEvent[]): void {
   }
 }
 
-/** Reads from the data directory when given one (no server needed), otherwise from the server. */
+/**
+ * Reads from the data directory when given one (no server needed), otherwise from the server:
+ * `--data`, then `--url`, then $COUNTERSIGN_DATA, then the server ($COUNTERSIGN_URL or the default).
+ */
 export async function auditList(
   options: ClientOptions & { data?: string; json?: boolean; after?: string; limit?: string },
 ): Promise<void> {
   const after = Number(options.after ?? 0);
   const limit = Number(options.limit ?? 500);
+  const data = options.data ?? (options.url ? undefined : dataDirFrom(undefined));
   let events: AuditEvent[];
-  if (options.data) {
-    const service = openService(options.data, { readonlyDatabase: true });
+  if (data) {
+    const service = openService(requireInitialised(data), { readonlyDatabase: true });
     try {
       events = service.audit.list({ after, limit });
     } finally {
@@ -60,7 +65,7 @@ function expectedHead(text: string): ChainHead {
 /** Exit 0 when the chain is intact, 1 with the first broken sequence number otherwise. */
 export function auditVerify(options: { data: string; json?: boolean; expectHead?: string }): number {
   const expected = options.expectHead ? expectedHead(options.expectHead) : undefined;
-  const service = openService(options.data, { readonlyDatabase: true });
+  const service = openService(requireDataDir(options.data), { readonlyDatabase: true });
   try {
     const result = service.audit.verify(expected);
     if (options.json) printJson(result);
@@ -75,7 +80,7 @@ export function auditVerify(options: { data: string; json?: boolean; expectHead?
 
 /** The current head, to keep somewhere the host cannot rewrite (a ticket, a log system, paper). */
 export function auditHead(options: { data: string; json?: boolean }): void {
-  const service = openService(options.data, { readonlyDatabase: true });
+  const service = openService(requireDataDir(options.data), { readonlyDatabase: true });
   try {
     const head = service.audit.head();
     if (options.json) return printJson(head);
@@ -85,9 +90,9 @@ export function auditHead(options: { data: string; json?: boolean }): void {
   }
 }
 
-/** One JSON object per line, oldest first, for shipping to a log system. */
+/** One JSON object per line, oldest first, for shipping to a log system (`--json` is accepted: it is JSON already). */
 export function auditExport(options: { data: string }): void {
-  const service = openService(options.data, { readonlyDatabase: true });
+  const service = openService(requireDataDir(options.data), { readonlyDatabase: true });
   try {
     for (const event of service.audit.iterate()) process.stdout.write(`${inertJsonText(JSON.stringify(event))}\n`);
   } finally {

@@ -8,8 +8,11 @@ import type { ExecGrant } from '../store/exec-requests.js';
 import { Client, type ClientOptions } from './client.js';
 import { type CheckDecision, checkExitCode, exitCodes, parseDuration, parseEnvOptions } from './exec-args.js';
 import { execRun, type RunOptions, realCwd } from './exec-run.js';
+import { resolveId } from './ids.js';
 import {
   CliError,
+  errorBody,
+  errorExitCode,
   explainRefusal,
   printJson,
   printTable,
@@ -38,18 +41,16 @@ async function jsonErrors(
     return await action();
   } catch (error) {
     if (!options.json) throw error;
-    if (error instanceof CountersignError) {
-      printJson({ error: { ...error.details, code: error.code, message: error.message } });
-      return exitCode;
-    }
-    printJson({ error: { code: 'cli_error', message: (error as Error).message } });
-    return error instanceof CliError ? error.exitCode : exitCode;
+    printJson(errorBody(error));
+    return error instanceof CliError ? errorExitCode(error) : exitCode;
   }
 }
 
 const requestPath = (id: string) => `/v1/exec/requests/${encodeURIComponent(id)}`;
 
-async function fetchRequest(client: Client, id: string): Promise<ExecRequest> {
+/** The request an owner named by its id or a unique prefix of 8+ characters of it. */
+async function fetchRequest(client: Client, typed: string): Promise<ExecRequest> {
+  const id = await resolveId(client, 'exec_request', typed);
   return (await client.request<{ request: ExecRequest }>('GET', requestPath(id))).request;
 }
 
@@ -170,10 +171,16 @@ export function approve(id: string, options: ApproveOptions): Promise<number | u
   return jsonErrors(options, async () => {
     const client = new Client(options);
     const request = await fetchRequest(client, id);
-    if (!options.json) process.stdout.write(renderExecText(request, terminalStyle(), terminalOptions()));
+    // Not pending: one line, not the whole card first.
     if (request.status !== 'pending') {
-      throw new CliError(`Exec request ${inert(id)} is ${inert(request.status)}; there is nothing to approve.`);
+      throw new CliError(
+        `Exec request ${inert(request.id)} is already ${inert(request.status)}; there is nothing to approve.`,
+        1,
+        'not_pending',
+        { status: request.status },
+      );
     }
+    if (!options.json) process.stdout.write(renderExecText(request, terminalStyle(), terminalOptions()));
     const durationSeconds = options.for === undefined ? undefined : parseDuration(options.for, '--for');
     const decision: ExecDecision = options.always ? 'allow-always' : durationSeconds ? 'allow-for' : 'allow-once';
     if (!request.allowedDecisions.includes(decision)) {
@@ -197,7 +204,7 @@ export function approve(id: string, options: ApproveOptions): Promise<number | u
     }
     let result: { status: string; request: ExecRequest };
     try {
-      result = await client.request('POST', `${requestPath(id)}/resolve`, {
+      result = await client.request('POST', `${requestPath(request.id)}/resolve`, {
         decision,
         planHash: request.planHash,
         ...(durationSeconds === undefined ? {} : { durationSeconds }),
@@ -232,7 +239,7 @@ export function deny(id: string, options: JsonOptions & { reason?: string }): Pr
     const request = await fetchRequest(client, id);
     const result = await client.request<{ status: string; request: ExecRequest }>(
       'POST',
-      `${requestPath(id)}/resolve`,
+      `${requestPath(request.id)}/resolve`,
       {
         decision: 'deny',
         planHash: request.planHash,
@@ -240,7 +247,7 @@ export function deny(id: string, options: JsonOptions & { reason?: string }): Pr
       },
     );
     if (options.json) return void printJson(result);
-    process.stdout.write(`Denied ${inert(id)}.\n`);
+    process.stdout.write(`Denied ${inert(request.id)}.\n`);
     return undefined;
   });
 }
@@ -264,9 +271,11 @@ export function grants(options: JsonOptions): Promise<number | undefined> {
   });
 }
 
-export function grantsRevoke(id: string, options: JsonOptions): Promise<number | undefined> {
+export function grantsRevoke(typed: string, options: JsonOptions): Promise<number | undefined> {
   return jsonErrors(options, async () => {
-    const result = await new Client(options).request<unknown>('DELETE', `/v1/exec/grants/${encodeURIComponent(id)}`);
+    const client = new Client(options);
+    const id = await resolveId(client, 'exec_grant', typed);
+    const result = await client.request<unknown>('DELETE', `/v1/exec/grants/${encodeURIComponent(id)}`);
     if (options.json) return void printJson(result || { revoked: id });
     process.stdout.write(`Revoked grant ${inert(id)}.\n`);
     return undefined;

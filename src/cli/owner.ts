@@ -1,7 +1,9 @@
 import type { Card } from '../core/card.js';
+import { CountersignError } from '../core/errors.js';
 import { renderText } from '../core/render.js';
 import { inert, inertJson } from '../core/text/inert.js';
 import { Client, type ClientOptions } from './client.js';
+import { resolveId } from './ids.js';
 import { CliError, printJson, printTable, prompt, promptTotp, terminalOptions, terminalStyle } from './io.js';
 
 type OwnerOptions = ClientOptions & { json?: boolean };
@@ -35,49 +37,86 @@ export async function pending(options: OwnerOptions & { status?: string }): Prom
   printTable(['ID', 'TIER', 'FROM', 'EXPIRES (UTC)', 'PATHS'], rows);
 }
 
-export async function show(id: string, options: OwnerOptions): Promise<void> {
-  const card = await new Client(options).request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
+export async function show(typed: string, options: OwnerOptions): Promise<void> {
+  const client = new Client(options);
+  const id = await resolveId(client, 'proposal', typed);
+  const card = await client.request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
   if (options.json) return printJson(card);
   process.stdout.write(renderText(card, terminalStyle(), terminalOptions()));
 }
 
+/** A card that is no longer pending: said in one line (who decided, when), without the card. */
+function notPending(card: Card): CliError {
+  const by = card.resolution?.by ? ` by ${inert(card.resolution.by.name)}` : '';
+  const at = card.resolution?.at ? ` at ${inert(card.resolution.at)}` : '';
+  const code = card.status === 'applied' ? 'already_applied' : 'not_pending';
+  return new CliError(
+    `Proposal ${inert(card.id)} is already ${inert(card.status)}${by}${at}; there is nothing to approve (countersign show ${inert(card.id)} shows it).`,
+    1,
+    code,
+    { status: card.status },
+  );
+}
+
 /**
  * Shows the card, then asks for exactly what it requires: the confirmation phrase and, for
- * TOTP tiers, a code (read without echo; empty means "I am within my cooldown").
+ * TOTP tiers, a code (read without echo; empty means "I am within my cooldown"). With no
+ * terminal (or with --json, whose stdout is for JSON) nothing is asked: a missing phrase fails
+ * naming `--confirm`, a missing code naming `--totp`.
  */
 export async function approveCommand(
-  id: string,
+  typed: string,
   options: OwnerOptions & { totp?: string; confirm?: string; yes?: boolean },
 ): Promise<void> {
   const client = new Client(options);
+  const id = await resolveId(client, 'proposal', typed);
   const card = await client.request<Card>('GET', `/v1/proposals/${encodeURIComponent(id)}`);
+  if (card.status !== 'pending') throw notPending(card);
+  const interactive = Boolean(process.stdin.isTTY) && !options.json;
   if (!options.json) process.stdout.write(renderText(card, terminalStyle(), terminalOptions()));
-  if (card.status !== 'pending') {
-    throw new CliError(`Proposal ${inert(id)} is ${inert(card.status)}; there is nothing to approve.`);
-  }
   let confirm = options.confirm;
-  if (card.approval.confirmPhrase && confirm === undefined) {
-    confirm = await prompt(
-      `\nThis is a ${inert(card.tier)} change. Type "${inert(card.approval.confirmPhrase)}" to approve: `,
-    );
-  } else if (!card.approval.confirmPhrase && !options.yes && process.stdin.isTTY) {
-    const answer = await prompt('\nApprove this change? [y/N] ');
-    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('Not approved.');
+  const phrase = card.approval.confirmPhrase;
+  if (phrase && confirm === undefined) {
+    const question = `\nThis is a ${inert(card.tier)} change. Type "${inert(phrase)}" to approve: `;
+    const option = `--confirm "${inert(phrase)}"`;
+    if (!interactive) {
+      throw new CliError(
+        `This ${inert(card.tier)} change needs its confirmation phrase and there is no terminal to ask on: pass ${option}.`,
+        1,
+        'confirm_required',
+      );
+    }
+    confirm = await prompt(question, { option });
+  } else if (!phrase && !options.yes && interactive) {
+    const answer = await prompt('\nApprove this change? [y/N] ', { option: '--yes' });
+    if (!/^y(es)?$/i.test(answer.trim())) throw new CliError('Not approved.', 1, 'not_approved');
   }
   let totp = options.totp;
-  if (card.approval.totp && totp === undefined && process.stdin.isTTY) {
+  if (card.approval.totp && totp === undefined && interactive) {
     totp = await promptTotp();
   }
-  const result = await client.request<{
-    status: string;
-    hash?: string;
-    restartRequired?: boolean;
-    grant?: { expiresAt: string };
-  }>('POST', `/v1/proposals/${encodeURIComponent(id)}/approve`, {
-    patchHash: card.patchHash,
-    ...(confirm === undefined ? {} : { confirm }),
-    ...(totp === undefined ? {} : { totp }),
-  });
+  const result = await client
+    .request<{
+      status: string;
+      hash?: string;
+      restartRequired?: boolean;
+      grant?: { expiresAt: string };
+    }>('POST', `/v1/proposals/${encodeURIComponent(id)}/approve`, {
+      patchHash: card.patchHash,
+      ...(confirm === undefined ? {} : { confirm }),
+      ...(totp === undefined ? {} : { totp }),
+    })
+    .catch((error: unknown) => {
+      // Without a terminal no code was asked for: say which option gives it.
+      if (error instanceof CountersignError && error.code === 'totp_required' && !interactive) {
+        throw new CountersignError(
+          'totp_required',
+          `${error.message} There is no terminal to ask on: pass --totp CODE (or a recovery code).`,
+          error.details,
+        );
+      }
+      throw error;
+    });
   if (options.json) return printJson(result);
   if (result.status === 'approved') {
     process.stdout.write(`Approved. The agent may apply it until ${inert(result.grant?.expiresAt ?? '')}.\n`);
@@ -88,20 +127,20 @@ export async function approveCommand(
   }
 }
 
-export async function denyCommand(id: string, options: OwnerOptions & { reason?: string }): Promise<void> {
-  const result = await new Client(options).request<{ status: string }>(
-    'POST',
-    `/v1/proposals/${encodeURIComponent(id)}/deny`,
-    {
-      ...(options.reason ? { reason: options.reason } : {}),
-    },
-  );
+export async function denyCommand(typed: string, options: OwnerOptions & { reason?: string }): Promise<void> {
+  const client = new Client(options);
+  const id = await resolveId(client, 'proposal', typed);
+  const result = await client.request<{ status: string }>('POST', `/v1/proposals/${encodeURIComponent(id)}/deny`, {
+    ...(options.reason ? { reason: options.reason } : {}),
+  });
   if (options.json) return printJson(result);
   process.stdout.write(`Denied ${inert(id)}.\n`);
 }
 
-export async function rollbackCommand(id: string, options: OwnerOptions): Promise<void> {
-  const result = await new Client(options).request<{ status: string; proposal?: Card; hash?: string }>(
+export async function rollbackCommand(typed: string, options: OwnerOptions): Promise<void> {
+  const client = new Client(options);
+  const id = await resolveId(client, 'proposal', typed);
+  const result = await client.request<{ status: string; proposal?: Card; hash?: string }>(
     'POST',
     `/v1/proposals/${encodeURIComponent(id)}/rollback`,
   );

@@ -5,6 +5,7 @@ import { classify, rulesMatching } from '../core/policy.js';
 import { isRedactedPath } from '../core/redact.js';
 import { loadPolicy, openService } from '../service/context.js';
 import { defaultPolicyFile } from '../service/install.js';
+import { dataDirFrom, requireInitialised } from './data-dir.js';
 import { CliError, printJson } from './io.js';
 
 function parseJson(text: string | undefined, option: string): Json | undefined {
@@ -16,13 +17,15 @@ function parseJson(text: string | undefined, option: string): Json | undefined {
   }
 }
 
+/** `--policy`, else the target's policy in `--data` / $COUNTERSIGN_DATA, else the shipped default. */
 function policyFile(options: { policy?: string; data?: string; target?: string }): string {
   if (options.policy) return options.policy;
-  if (options.data) {
-    const service = openService(options.data, { readonlyDatabase: true });
+  const data = dataDirFrom(options.data);
+  if (data) {
+    const service = openService(requireInitialised(data), { readonlyDatabase: true });
     try {
       const target = service.targets.get(options.target ?? service.defaultTarget);
-      if (!target) throw new CliError(`No target "${options.target}" in ${options.data}.`);
+      if (!target) throw new CliError(`No target "${options.target}" in ${data}.`, 1, 'not_found');
       return service.settings.targets.find((entry) => entry.name === target.name)?.policy ?? defaultPolicyFile;
     } finally {
       service.close();

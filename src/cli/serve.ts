@@ -3,10 +3,9 @@ import { buildApp } from '../http/app.js';
 import { reconcileIntents } from '../service/apply.js';
 import { openService } from '../service/context.js';
 import { sweepExecRequests } from '../service/exec/requests.js';
-import { initInstallation, isInitialised } from '../service/install.js';
+import { type Installation, initInstallation, isInitialised } from '../service/install.js';
 import { expireOverdue } from '../service/lifecycle.js';
 import { watchDocuments } from '../service/watch.js';
-import { printInstallation } from './admin.js';
 import { demoOpenClawConfig } from './demo-config.js';
 
 export type ServeOptions = {
@@ -18,10 +17,44 @@ export type ServeOptions = {
   logLevel?: string;
 };
 
-export async function serve(options: ServeOptions): Promise<void> {
-  if (options.init && !isInitialised(options.data)) {
-    printInstallation(initInstallation(options.data, { demoDocument: demoOpenClawConfig }), false, true);
+/**
+ * What `serve` prints once it is listening, as one block: the one-time tokens (first start with
+ * `--init` only), how to use them, and the addresses. Written in a single call after `listen`, so
+ * request logs cannot land between the lines, and before nothing else a user must copy.
+ */
+export function startupBanner(address: string, data: string, installation: Installation | null): string {
+  const lines: string[] = [];
+  if (installation) {
+    lines.push(
+      `Initialised ${installation.dataDir}`,
+      `  document:       ${installation.configPath}`,
+      `  exec approvals: ${installation.execApprovalsPath}`,
+      '',
+      'These tokens are shown once; only their hashes are stored.',
+      `  owner (surface cli): ${installation.ownerToken}`,
+      `  agent (id main):     ${installation.agentToken}`,
+      '',
+      'Give the agent its token. Keep the owner token for yourself; in another terminal:',
+      `  export COUNTERSIGN_URL=${address}`,
+      `  export COUNTERSIGN_TOKEN=${installation.ownerToken}`,
+      `Lost a token? Mint another (the server can keep running): countersign token create --data ${data} --role owner --name owner`,
+      '',
+    );
   }
+  lines.push(
+    `countersign listening on ${address}`,
+    `  approval page: ${address}/ui/  (sign in with an owner token)`,
+    `  API docs:      ${address}/docs`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+export async function serve(options: ServeOptions): Promise<void> {
+  const installation =
+    options.init && !isInitialised(options.data)
+      ? initInstallation(options.data, { demoDocument: demoOpenClawConfig })
+      : null;
   const logger = pino({
     level: options.logLevel ?? process.env.COUNTERSIGN_LOG_LEVEL ?? 'info',
     redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
@@ -34,7 +67,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   const host = options.host ?? service.settings.server.host;
   const port = options.port === undefined ? service.settings.server.port : Number(options.port);
   const address = await app.listen({ host, port });
-  process.stdout.write(`countersign listening on ${address}\n`);
+  process.stdout.write(startupBanner(address, options.data, installation));
 
   const sweep = setInterval(() => {
     expireOverdue(service);

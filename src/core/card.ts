@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { hashDigits } from './hash.js';
 import { McpReviewSchema } from './mcp-review.js';
+import { type NewKey, NewKeySchema } from './new-keys.js';
 import { OperationSchema } from './operations.js';
 import { type ApprovalSettings, SurfaceSchema, type Tier, TierSchema } from './policy.js';
 
@@ -86,6 +87,8 @@ export const CardSchema = z.object({
   patchHash: z.string(),
   targetHash: z.string(),
   changes: z.array(ChangeSchema),
+  /** Keys new to the document (absent when there are none): what an owner checks for typos. */
+  newKeys: z.array(NewKeySchema).optional(),
   operations: z.array(OperationSchema),
   restartRequired: z.boolean(),
   review: z.object({ mcp: z.array(McpReviewSchema) }),
@@ -134,6 +137,7 @@ export type CardInput = {
     operations: Card['operations'];
     restartRequired: boolean;
     secretSources?: readonly string[];
+    newKeys?: readonly NewKey[];
   };
 };
 
@@ -153,6 +157,7 @@ export function buildCard(input: CardInput): Card {
     patchHash: plan.patchHash,
     targetHash: plan.targetHash,
     changes: plan.changes,
+    ...(plan.newKeys?.length ? { newKeys: [...plan.newKeys] } : {}),
     operations: plan.operations,
     restartRequired: plan.restartRequired,
     review: { mcp: [] },

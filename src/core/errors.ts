@@ -15,11 +15,16 @@ export const errorStatus = {
   surface_not_allowed: 403,
   // An exec request the policy refused (SPEC §9); the body names the reason and the stored request.
   exec_denied: 403,
+  // SPEC §11: an owner froze agent actions. 403 for a proposal; approvals and grant use answer 409
+  // (src/core/freeze.ts, FrozenConflict).
+  frozen: 403,
   totp_not_enrolled: 403,
   totp_required: 403,
   totp_invalid: 403,
   totp_replayed: 403,
   not_found: 404,
+  // Restore (issue 13): `--to SEQ` names no audit event.
+  unknown_seq: 404,
   not_pending: 409,
   stale_base: 409,
   patch_mismatch: 409,
@@ -31,6 +36,8 @@ export const errorStatus = {
   already_consumed: 409,
   rollback_conflict: 409,
   not_applied: 409,
+  // Restore (issue 13): the document after that event is known by hash but no copy of it was kept.
+  document_not_kept: 409,
   expired: 410,
   grant_expired: 410,
   payload_too_large: 413,

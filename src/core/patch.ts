@@ -90,6 +90,13 @@ export function applyPatchForm(document: JsonObject, form: PatchForm, check?: Op
   let result: Json;
   switch (form.kind) {
     case 'merge':
+      // A merge patch that is not an object would replace the whole document with that value (RFC 7386).
+      if (!isObject(form.patch)) {
+        fail(
+          'invalid_patch',
+          'The patch must be a JSON object (a merge patch, RFC 7386, such as {"commands":{"mcp":true}}); to change single values by path use "operations" (RFC 6902) instead.',
+        );
+      }
       result = applyMergePatch(document, form.patch, form.replacePaths);
       break;
     case 'operations':

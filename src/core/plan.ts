@@ -5,6 +5,7 @@ import { fail } from './errors.js';
 import { documentHash, type HashKey } from './hash.js';
 import { identityLeaves } from './identity.js';
 import { isIdKeyed, isObject, type Json, type JsonObject } from './json.js';
+import { type NewKey, newKeysOf } from './new-keys.js';
 import type { Operation } from './operations.js';
 import { applyPatchForm, type PatchForm } from './patch.js';
 import { child, element, formatPath, type Path } from './path.js';
@@ -42,6 +43,8 @@ export type Plan = {
   shownTarget: JsonObject;
   /** Redacted paths whose current secret this change copies or moves elsewhere. */
   secretSources: string[];
+  /** Keys the change adds that the document did not have there (a typo shows up here). */
+  newKeys: NewKey[];
   restartRequired: boolean;
   review: 'mcp' | null;
   refusedPaths: string[];
@@ -194,6 +197,12 @@ export function planChange(
     publicOperations,
     shownTarget: veil(marked, target) as JsonObject,
     secretSources: [...secretSources],
+    newKeys: newKeysOf(
+      marked.document,
+      leaves,
+      (path) => formatVeiledPath(marked, path),
+      (path) => isUnderRedactedPath(redact, path),
+    ),
     restartRequired,
     review,
     refusedPaths,

@@ -1,5 +1,6 @@
 import type { Card, Change } from './card.js';
 import type { McpReview, NamedValue, Provenance } from './mcp-review.js';
+import type { NewKey } from './new-keys.js';
 import { inert } from './text/inert.js';
 import { codeSpan, codeSpanOfInert, escapeMarkdown, quoteMarkdown } from './text/markdown.js';
 import { type Excerpt, listDelta, shownValue, valueView } from './text/value-diff.js';
@@ -117,8 +118,33 @@ function excerptText(excerpt: Excerpt): string {
 /** Long values: where they differ, so a change at the end of a long string is not missed. */
 const excerptOptions = { max: 160, context: 24, maxMiddle: 400 };
 
-function changeLines(change: Change): Line[] {
-  const lines: Line[] = [{ text: `  [${change.tier}] ${change.op.padEnd(7)} ${inert(change.path)}`, agent: true }];
+/** The new key (card.newKeys) a change's path starts with, if any. */
+export function newKeyOf(card: Pick<Card, 'newKeys'>, path: string): NewKey | undefined {
+  return card.newKeys?.find(
+    (key) => path === key.path || path.startsWith(`${key.path}.`) || path.startsWith(`${key.path}[`),
+  );
+}
+
+function newKeyText(key: NewKey): string {
+  return `${inert(key.path)}${key.similarTo === undefined ? '' : ` (did you mean ${inert(key.similarTo)}?)`}`;
+}
+
+function newKeysText(card: Card): Line[] {
+  if (!card.newKeys?.length) return [];
+  return [
+    { text: 'New keys (the document has no such key there yet; check the spelling):', role: 'danger' },
+    ...card.newKeys.map((key) => ({ text: `  ${newKeyText(key)}`, role: 'danger' as const, agent: true })),
+    { text: '' },
+  ];
+}
+
+function changeLines(change: Change, newKey?: NewKey): Line[] {
+  const lines: Line[] = [
+    {
+      text: `  [${change.tier}] ${change.op.padEnd(7)} ${inert(change.path)}${newKey ? `   NEW KEY ${inert(newKey.path)}` : ''}`,
+      agent: true,
+    },
+  ];
   if (change.from !== undefined) {
     lines.push({
       text: `      SOURCE: same value as ${inert(change.from)} (copied, not typed: check where it goes)`,
@@ -201,7 +227,7 @@ function mcpReviewText(card: Card): Line[] {
       for (const warning of warnings) add(`        ! ${warning.code}: ${inert(warning.message)}`, 'danger');
     } else if (review.action !== 'remove') {
       lines.push({
-        text: `      smoke test: not run (countersign smoke-test is owner-started: POST /v1/proposals/${inert(card.id)}/smoke-test)`,
+        text: `      smoke test: not run (owner-started: countersign smoke-test ${inert(card.id)} --server ${inert(review.location === 'nodeHost' ? `nodeHost:${review.server}` : review.server)})`,
       });
     }
   }
@@ -235,8 +261,14 @@ export function renderText(card: Card, style: TextStyle = plain, options: TextOp
   head.push({ text: `Reason:    ${reason[0] ?? ''}`, agent: true });
   for (const line of reason.slice(1)) head.push({ text: `         | ${line}`, agent: true });
   head.push({ text: '' });
-  const body: Line[] = [...mcpReviewText(card), { text: 'Changes:' }];
-  for (const change of byRisk(card.changes)) body.push(...changeLines(change));
+  const body: Line[] = [...mcpReviewText(card), ...newKeysText(card), { text: 'Changes:' }];
+  // Each new key is marked once, on the first change under it (a new server has many leaves).
+  const marked = new Set<string>();
+  for (const change of byRisk(card.changes)) {
+    const key = newKeyOf(card, change.path);
+    body.push(...changeLines(change, key && !marked.has(key.path) ? key : undefined));
+    if (key) marked.add(key.path);
+  }
   body.push({ text: '' }, { text: 'Operations (RFC 6902):' });
   for (const operation of card.operations) body.push({ text: `  ${shownValue(operation)}`, agent: true });
   body.push(
@@ -370,6 +402,13 @@ export function renderMarkdown(card: Card, options: { link?: string | null; maxC
   ];
   if (card.reason) lines.push(quoteMarkdown(card.reason), '');
   lines.push(...mcpReviewMarkdown(card));
+  if (card.newKeys?.length) {
+    const keys = card.newKeys.map(
+      (key) =>
+        `${codeSpan(key.path)}${key.similarTo === undefined ? '' : ` (did you mean ${codeSpan(key.similarTo)}?)`}`,
+    );
+    lines.push(`⚠️ **New key${keys.length === 1 ? '' : 's'}** (check the spelling): ${keys.join(', ')}`, '');
+  }
   const sorted = byRisk(card.changes);
   for (const change of sorted.slice(0, maxChanges)) {
     lines.push(

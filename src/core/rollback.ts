@@ -9,7 +9,7 @@ function sameSegment(a: Segment, b: Segment): boolean {
 }
 
 /** One path lies on the other's branch: equal, or one is inside the other. */
-function overlaps(a: Path, b: Path): boolean {
+export function overlaps(a: Path, b: Path): boolean {
   const length = Math.min(a.length, b.length);
   for (let index = 0; index < length; index++) {
     if (!sameSegment(a[index] as Segment, b[index] as Segment)) return false;

@@ -64,6 +64,9 @@ export const webhookEvents = [
   'change.applied',
   'exec.requested',
   'exec.resolved',
+  // Manual takeover (SPEC §11): an owner froze or unfroze agents.
+  'freeze.applied',
+  'freeze.lifted',
 ] as const;
 export const WebhookEventSchema = z.enum(webhookEvents);
 export type WebhookEvent = z.infer<typeof WebhookEventSchema>;

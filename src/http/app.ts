@@ -1,6 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { CountersignError } from '../core/errors.js';
 import type { Service } from '../service/context.js';
@@ -12,13 +12,16 @@ import { registerJsonBodyParser } from './json-body.js';
 import { rateLimits } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
 import { configRoutes } from './routes/config.js';
+import { drillRoutes } from './routes/drill.js';
 import { eventRoutes } from './routes/events.js';
 import { execRoutes } from './routes/exec.js';
 import { execCardRoutes } from './routes/exec-card.js';
 import { execResolveRoutes } from './routes/exec-resolve.js';
 import { healthRoutes } from './routes/health.js';
+import { lookupRoutes } from './routes/lookup.js';
 import { policyRoutes } from './routes/policy.js';
 import { proposalRoutes } from './routes/proposals.js';
+import { statusRoutes } from './routes/status.js';
 import { uiRoutes } from './routes/ui.js';
 
 declare module 'fastify' {
@@ -42,10 +45,12 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
   const { limits } = service.settings;
   const app: FastifyInstance = Fastify({
     loggerInstance: service.log as FastifyBaseLogger,
-    disableRequestLogging: !(options.logRequests ?? true),
+    // fastify 5.8 moved these two under `logController` and `routerOptions`; the top-level
+    // spellings still work but warn (FSTDEP022/023) on every start.
+    logController: new LogController({ disableRequestLogging: !(options.logRequests ?? true) }),
     bodyLimit: limits.bodyBytes,
     // Proposal ids are UUIDs; anything long is noise.
-    maxParamLength: 200,
+    routerOptions: { maxParamLength: 200 },
     // Errors fastify raises before routing (bad URLs, over-long ids) get the same error shape.
     frameworkErrors: errorHandler,
   });
@@ -74,9 +79,12 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
   await app.register(proposalRoutes, { service });
   await app.register(execRoutes, { service });
   await app.register(auditRoutes, { service });
+  await app.register(drillRoutes, { service });
   await app.register(policyRoutes, { service });
   await app.register(execResolveRoutes, { service });
   await app.register(execCardRoutes, { service });
+  await app.register(lookupRoutes, { service });
+  await app.register(statusRoutes, { service });
   await app.register(eventRoutes, { service, heartbeatMs: options.eventHeartbeatMs });
   await app.register(uiRoutes);
 

@@ -17,6 +17,7 @@ import { ExecGrantStore, ExecRequestStore } from '../store/exec-requests.js';
 import { loadInstallationKey } from '../store/installation-key.js';
 import { ProposalStore } from '../store/proposals.js';
 import { TokenStore } from '../store/tokens.js';
+import type { FreezeEvent } from './freeze.js';
 import { loadSchemaValidator } from './schema.js';
 
 export const SETTINGS_FILE = 'countersign.json';
@@ -40,6 +41,9 @@ export type ServiceEvents = {
   'exec.requested': [ExecRequest];
   /** An exec request left `pending`: an owner, the fallback or the agent's withdrawal decided it. */
   'exec.resolved': [ExecRequest];
+  /** An owner froze or unfroze agents (SPEC §11), here or in another process on the same data directory. */
+  'freeze.applied': [FreezeEvent];
+  'freeze.lifted': [FreezeEvent];
 };
 
 /** Everything a use case needs: stores, compiled policies, a clock and a logger. */

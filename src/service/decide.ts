@@ -8,6 +8,7 @@ import { type Applied, applyProposal } from './apply.js';
 import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { resolveTarget } from './document.js';
+import { requireNotFrozen } from './freeze.js';
 import { expireOverdue } from './lifecycle.js';
 import { actorOf } from './propose.js';
 import { stepUp } from './step-up.js';
@@ -55,6 +56,8 @@ export function approve(service: Service, caller: Credential, id: string, reques
   const { record, target } = load(service, id);
   const { card } = record;
   requirePending(service, card);
+  // SPEC §11: while frozen an agent's proposal cannot be approved (409 `frozen`); an owner's can.
+  requireNotFrozen(service, { kind: 'approve', proposer: card.requestedBy.role }, { proposalId: id });
   if (!caller.surface || !card.approval.surfaces.includes(caller.surface)) {
     fail('surface_not_allowed', `A ${card.tier} change cannot be approved from the "${caller.surface}" surface.`, {
       allowed: card.approval.surfaces,
@@ -123,6 +126,8 @@ export function applyGrant(service: Service, caller: Credential, id: string, req
   if (!card.requestedBy.sessionKey || !sameText(request.sessionKey, card.requestedBy.sessionKey)) {
     fail('forbidden', 'This grant belongs to another session of the agent.');
   }
+  // SPEC §11: no grant is used while frozen (a freeze also voids the open ones for good).
+  requireNotFrozen(service, { kind: 'agent-apply' }, { proposalId: id });
   if (card.status === 'expired' && record.grantExpiresAt) {
     fail('grant_expired', 'The approval was not used in time; propose again.', { expiredAt: record.grantExpiresAt });
   }

@@ -11,6 +11,7 @@ import { applyProposal } from './apply.js';
 import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service } from './context.js';
 import { currentDocument, resolveTarget } from './document.js';
+import { requireNotFrozen } from './freeze.js';
 import { reviewMcpServers, touchesMcpServers } from './mcp.js';
 import { markedDocument, redactedDocument, reviewView } from './secrets.js';
 
@@ -45,6 +46,8 @@ export function propose(
   request: ProposeRequest,
   options: ProposeOptions = {},
 ): ProposeOutcome {
+  // SPEC §11: while frozen, agents propose nothing (allowlisted and dry-run proposals too); owners still can.
+  requireNotFrozen(service, { kind: 'propose', role: caller.role });
   const target = resolveTarget(service, request.target);
   const current = currentDocument(service, target);
   if (request.baseHash !== current.hash) {

@@ -365,7 +365,7 @@ describe('exec check', () => {
 
     const down = await runCli(['exec', 'check', '--json', '--', '/bin/echo'], agentEnv('http://127.0.0.1:9'));
     expect(down.code).toBe(125);
-    expect(JSON.parse(down.stdout)).toMatchObject({ error: { code: 'cli_error' } });
+    expect(JSON.parse(down.stdout)).toMatchObject({ error: { code: 'unreachable' } });
     const downText = await runCli(['exec', 'check', '--', '/bin/echo'], agentEnv('http://127.0.0.1:9'));
     expect(downText.code).toBe(125);
   });

@@ -97,8 +97,9 @@ describe.concurrent('a bad policy file (real CLI)', { timeout: e2eTimeout }, () 
     writeFileSync(policyPath, JSON.stringify({ version: 1, mode: 'approve', defaultTier: 'critical', rules: [] }));
     const result = await cli(['init', '--data', join(dir, 'data'), '--policy', policyPath, '--json']);
     expect(result.code).not.toBe(0);
-    expect(result.stderr).toContain('defaultTier');
-    expect(result.stdout).toBe('');
+    // Under --json the failure is JSON on stdout (issue 15).
+    expect(JSON.parse(result.stdout)).toMatchObject({ error: { code: 'setup_error' } });
+    expect(JSON.parse(result.stdout).error.message).toContain('defaultTier');
     expect(existsSync(join(dir, 'data'))).toBe(false);
   });
 });

@@ -44,14 +44,16 @@ describe.concurrent('countersign init (real CLI)', { timeout: e2eTimeout }, () =
 
     const again = await cli(['init', '--data', dataDir, '--json']);
     expect(again.code).not.toBe(0);
-    expect(again.stderr).toMatch(/already initiali[sz]ed/);
-    expect(again.stdout).toBe('');
+    // Under --json the failure is JSON on stdout (issue 15); without it, a line on stderr.
+    expect(JSON.parse(again.stdout).error.message).toMatch(/already initiali[sz]ed/);
+    expect((await cli(['init', '--data', dataDir])).stderr).toMatch(/already initiali[sz]ed/);
   });
 
   it('init --config FILE leaves an existing FILE untouched', async (t) => {
     const dir = tempDir(t);
     const configPath = join(dir, 'mine.json');
-    const original = '{\n  "commands": { "mcp": false },\n  "custom": "keep me"\n}\n';
+    // Valid against the shipped OpenClaw schema, which init now attaches (and checks) by default.
+    const original = '{\n  "commands": { "mcp": false },\n  "meta": { "lastTouchedVersion": "keep me" }\n}\n';
     writeFileSync(configPath, original, { mode: 0o600 });
     const dataDir = join(dir, 'data');
     const installation = await init(dataDir, ['--config', configPath]);

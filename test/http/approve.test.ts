@@ -261,7 +261,8 @@ describe('TOTP step-up', () => {
     // A valid code is consumed even when the apply is then refused (here: by a stale base, from
     // an outside edit not yet noticed; an applied allowlisted change would rebase the proposal).
     const { writeFileSync } = await import('node:fs');
-    writeFileSync(h.configPath, JSON.stringify({ ...h.document(), outside: true }, null, 2));
+    // (A key OpenClaw knows: the document must stay valid against the schema init attaches.)
+    writeFileSync(h.configPath, JSON.stringify({ ...h.document(), meta: { lastTouchedVersion: 'outside' } }, null, 2));
     response = await approve(good);
     expect(response.json().error.code).toBe('stale_base');
     const second = await propose(h, { commands: { mcp: true, restart: true } });

@@ -60,7 +60,8 @@ export type Risk = z.infer<typeof RiskSchema>;
 
 export type Verdict =
   | { outcome: 'allow'; reason: 'security_full' | 'allowlist' | 'allow_for'; pattern?: string; grantId?: string }
-  | { outcome: 'deny'; reason: 'security_deny' | 'allowlist_miss' | 'policy_invalid'; detail?: string }
+  // `frozen`: an owner froze agents (SPEC §11); set by the service, never by this table.
+  | { outcome: 'deny'; reason: 'security_deny' | 'allowlist_miss' | 'policy_invalid' | 'frozen'; detail?: string }
   | { outcome: 'ask'; reason: 'ask_always' | 'allowlist_miss' };
 
 export type Evaluation = {

@@ -25,9 +25,12 @@ import {
   visibleLines,
 } from './dom.js';
 import { execQueuePanel, loadExecQueue, onExecEvent, renderExecRequest } from './exec.js';
+import { takeoverBar } from './takeover.js';
 
 const $ = (id) => document.getElementById(id);
 const view = $('view');
+// The frozen banner / Freeze agents button above every view (SPEC §11).
+const takeover = takeoverBar($('takeover'), call);
 const statuses = ['applied', 'denied', 'expired', 'stale', 'withdrawn', 'failed', 'approved', 'pending'];
 
 let live = null; // AbortController of the event stream
@@ -39,6 +42,7 @@ let busy = false; // a decision is being sent: live refreshes wait
 
 function showLogin(message) {
   stopLive();
+  takeover.hide();
   shown = null;
   $('nav').hidden = true;
   $('session').hidden = true;
@@ -90,6 +94,7 @@ function enterApp() {
   $('session').hidden = false;
   view.hidden = false;
   startLive();
+  takeover.refresh();
   if (!location.hash || location.hash === '#' || location.hash === '#/') location.hash = '#/pending';
   else route();
 }
@@ -264,7 +269,13 @@ const execContext = {
 
 // ---------------------------------------------------------------- one proposal
 
-function diffRow(change) {
+/** The key new to the document (card.newKeys) that a change's path starts with: a likely typo. */
+function newKeyOf(card, path) {
+  const keys = Array.isArray(card.newKeys) ? card.newKeys : [];
+  return keys.find((key) => path === key.path || path.startsWith(`${key.path}.`) || path.startsWith(`${key.path}[`));
+}
+
+function diffRow(change, newKey, explainNewKey) {
   const opLabel = { add: 'added', remove: 'removed', replace: 'changed' }[change.op] ?? change.op;
   return h(
     'li',
@@ -276,7 +287,20 @@ function diffRow(change) {
       h('span', { class: `op op-${change.op}` }, opLabel),
       h('code', { class: 'path' }, change.path),
       change.restart ? h('span', { class: 'badge restart' }, 'restart') : null,
+      newKey ? h('span', { class: 'badge warn new-key' }, 'new key') : null,
     ),
+    // Without a schema nothing else catches a misspelt key: the change would apply and do nothing.
+    newKey && explainNewKey
+      ? h(
+          'p',
+          { class: 'alert warn new-key' },
+          h('code', {}, String(newKey.path)),
+          ' is a new key: the document has no such key there yet.',
+          typeof newKey.similarTo === 'string'
+            ? h('span', {}, ' Did you mean ', h('code', {}, newKey.similarTo), '?')
+            : ' If you did not expect a new setting here, check the spelling.',
+        )
+      : null,
     // A value copied or moved from elsewhere (a secret, typically) says where from, before anything else.
     typeof change.from !== 'string'
       ? null
@@ -444,6 +468,45 @@ function smokeTest(result) {
   );
 }
 
+/**
+ * The owner's "Run smoke test" button (POST …/smoke-test; never automatic): starts this server,
+ * lists its tools and shows them in place of any earlier result. Only open proposals are tested.
+ */
+function smokeTestControl(card, entry) {
+  const open = card.status === 'pending' || card.status === 'approved';
+  if (!open || entry.action === 'remove') return null;
+  const server = entry.location === 'nodeHost' ? `nodeHost:${entry.server}` : String(entry.server);
+  const result = h('div', { class: 'smoke-result' }, smokeTest(entry.smokeTest));
+  const button = h(
+    'button',
+    { type: 'button', class: 'smoke-test' },
+    entry.smokeTest ? 'Run the smoke test again' : 'Run smoke test',
+  );
+  button.addEventListener('click', async () => {
+    button.disabled = true;
+    fill(result, h('p', { class: 'muted' }, 'Starting the server and listing its tools…'));
+    try {
+      const answer = await call('POST', `v1/proposals/${encodeURIComponent(card.id)}/smoke-test`, { server });
+      fill(result, smokeTest(answer));
+    } catch (error) {
+      fill(result, failure(error));
+    } finally {
+      button.disabled = false;
+    }
+  });
+  return h(
+    'div',
+    { class: 'smoke-control' },
+    h('div', { class: 'actions' }, button),
+    h(
+      'p',
+      { class: 'muted small' },
+      "Starts this server as countersign's user with a reduced environment for at most 10 s, lists its tools, then stops it. A look, not a sandbox.",
+    ),
+    result,
+  );
+}
+
 function mcpReview(card) {
   const entries = Array.isArray(card.review?.mcp) ? card.review.mcp : [];
   if (entries.length === 0) return null;
@@ -462,7 +525,7 @@ function mcpReview(card) {
         h('h3', {}, h('code', {}, String(entry.server ?? '(unnamed server)'))),
         warningList(entry.warnings),
         fieldsTable(rows),
-        smokeTest(entry.smokeTest),
+        smokeTestControl(card, entry) ?? smokeTest(entry.smokeTest),
       );
     }),
   );
@@ -709,7 +772,16 @@ async function renderProposal(id, { notice } = {}) {
       'section',
       { class: 'panel' },
       h('h2', {}, 'The exact change'),
-      h('ol', { class: 'changes' }, changes.map(diffRow)),
+      h(
+        'ol',
+        { class: 'changes' },
+        // The "new key" note goes on the first change under each new key only.
+        changes.map((change, index) => {
+          const key = newKeyOf(card, change.path);
+          const first = key && changes.findIndex((other) => newKeyOf(card, other.path) === key) === index;
+          return diffRow(change, key, first);
+        }),
+      ),
     ),
     decisionForm(card, token),
     resolutionPanel(card),
@@ -969,6 +1041,10 @@ function startLive() {
 }
 
 function onEvent(name, data) {
+  if (name === 'freeze.applied' || name === 'freeze.lifted') {
+    takeover.refresh();
+    return;
+  }
   const card = name === 'change.applied' ? data?.proposal : data;
   refreshPendingCount();
   if (busy) return;

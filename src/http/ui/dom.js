@@ -182,10 +182,11 @@ export function statusBadge(status) {
   return h('span', { class: `badge status status-${status}` }, String(status));
 }
 
+/** "owner via cli", "alice (owner) via web", "main (agent)": the name, and the role only when the name is not it. */
 export function actorText(actor) {
   if (!actor) return 'the service';
-  const parts = [`${actor.role} ${actor.name}`];
-  if (actor.agentId && actor.agentId !== actor.name) parts.push(`(agent ${actor.agentId})`);
+  const role = actor.agentId && actor.agentId !== actor.name ? `agent ${actor.agentId}` : String(actor.role);
+  const parts = [actor.name === actor.role ? role : `${actor.name} (${role})`];
   if (actor.surface) parts.push(`via ${actor.surface}`);
   if (actor.sessionKey) parts.push(`· session ${actor.sessionKey}`);
   return parts.join(' ');

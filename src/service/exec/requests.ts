@@ -2,7 +2,7 @@ import type { AuditKind } from '../../core/audit.js';
 import type { Actor, StepUp } from '../../core/card.js';
 import { redactArgs } from '../../core/command/secrets.js';
 import { CountersignError, fail } from '../../core/errors.js';
-import { type ExecDecision, fallback, type RequestFacts } from '../../core/exec/decide.js';
+import { type ExecDecision, fallback, type RequestFacts, type Verdict } from '../../core/exec/decide.js';
 import type { ExecPlan } from '../../core/exec/plan.js';
 import type {
   ExecConsumeBody,
@@ -17,6 +17,7 @@ import type { ExecRecord } from '../../store/exec-requests.js';
 import type { Credential } from '../../store/tokens.js';
 import { appendAudit, withAudit } from '../audit.js';
 import type { Service } from '../context.js';
+import { frozenFor, requireNotFrozen } from '../freeze.js';
 import { waitUntilResolved } from '../long-poll.js';
 import { actorOf } from '../propose.js';
 import { type Evaluated, evaluateRequest, findBoundFile, locateStages, pathOf, stagesOf } from './evaluate.js';
@@ -205,6 +206,8 @@ function factsOf(request: ExecRequest): RequestFacts {
 
 /** `askFallback` under the agent's current policy; an unreadable policy falls back to deny. */
 function fallbackFor(service: Service, request: ExecRequest): 'allow' | 'deny' {
+  // SPEC §11: nothing is allowed while frozen, by the fallback either.
+  if (frozenFor(service, { kind: 'exec-allow' })) return 'deny';
   const loaded = loadExecPolicy(service, request.agentId);
   return loaded.ok ? fallback(loaded.policy, factsOf(request)).outcome : 'deny';
 }
@@ -279,12 +282,14 @@ export function ownerCouldApprove(service: Service, surfaces: readonly Surface[]
 
 function denial(request: ExecRequest, evaluated: Evaluated, dryRun: boolean): CountersignError {
   const { verdict } = evaluated.evaluation;
-  const detail = verdict.outcome === 'deny' && verdict.detail ? ` ${verdict.detail}` : '';
+  const detail =
+    verdict.outcome === 'deny' && verdict.detail && request.reason !== 'frozen' ? ` ${verdict.detail}` : '';
   const why: Record<string, string> = {
     security_deny: 'The exec policy denies every command for this agent (security: deny).',
     allowlist_miss: 'No allowlist pattern covers this command, and the policy does not ask (ask: off).',
     policy_invalid: 'The exec policy cannot be used, so every command is denied.',
     ask_fallback: 'No owner can approve this command, and askFallback denies it.',
+    frozen: 'countersign is frozen: an owner stopped every agent action; nothing runs until an owner unfreezes.',
   };
   return new CountersignError('exec_denied', `${why[request.reason] ?? 'Denied.'}${detail}`, {
     reason: request.reason,
@@ -300,7 +305,11 @@ function denial(request: ExecRequest, evaluated: Evaluated, dryRun: boolean): Co
  */
 export function createExecRequest(service: Service, caller: Credential, body: ExecRequestBody): CreateOutcome {
   const evaluated = evaluateRequest(service, caller, body);
-  const { verdict } = evaluated.evaluation;
+  // SPEC §11: while frozen every request is denied, whatever the policy, allowlist or grants say
+  // (stored and audited like any denial, reason `frozen`).
+  const verdict: Verdict = frozenFor(service, { kind: 'exec-request' })
+    ? { outcome: 'deny', reason: 'frozen' }
+    : evaluated.evaluation.verdict;
   const { loaded } = evaluated;
   const now = service.now();
   const actor = actorOf(caller, body.sessionKey);
@@ -455,6 +464,8 @@ export function consumeExecRequest(
   if (caller.role !== 'agent' || caller.agentId !== request.agentId || body.sessionKey !== request.sessionKey) {
     fail('forbidden', 'Only the requesting agent, in the same session, can run this request.');
   }
+  // SPEC §11: nothing runs while frozen (a freeze also voids allowed requests for good).
+  requireNotFrozen(service, { kind: 'exec-consume' }, { requestId: id });
   if (body.planHash !== request.planHash) {
     fail('plan_mismatch', 'planHash does not match this request; run exactly the plan that was approved.', {
       planHash: request.planHash,

@@ -8,6 +8,7 @@ import type { ExecRequest, ExecResolveBody, ExecStatus } from '../../core/exec/r
 import type { ExecGrant } from '../../store/exec-requests.js';
 import type { Credential } from '../../store/tokens.js';
 import type { Service } from '../context.js';
+import { requireNotFrozen } from '../freeze.js';
 import { actorOf } from '../propose.js';
 import { stepUpFor } from '../step-up.js';
 import { type AllowlistWrite, allowlistWrite, checkAllowlistWrite, commitAllowlistWrite } from './allowlist.js';
@@ -91,6 +92,8 @@ export function resolveExecRequest(
   const record = readRecord(service, caller, id);
   const { request } = record;
   requirePending(service, request);
+  // SPEC §11: while frozen an owner may deny an agent's command but not allow it (409 `frozen`).
+  if (body.decision !== 'deny') requireNotFrozen(service, { kind: 'exec-allow' }, { requestId: id });
   if (!caller.surface || !request.approval.surfaces.includes(caller.surface)) {
     fail('surface_not_allowed', `This command cannot be decided from the "${caller.surface}" surface.`, {
       allowed: request.approval.surfaces,

@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { diffDocuments } from '../../src/core/diff.js';
+import type { JsonObject } from '../../src/core/json.js';
+import { editDistance, newKeysOf } from '../../src/core/new-keys.js';
+import { formatPath } from '../../src/core/path.js';
+
+/** The new keys between two documents, as the plan computes them. */
+function newKeys(base: JsonObject, target: JsonObject) {
+  return newKeysOf(base, diffDocuments(base, target).leaves, formatPath);
+}
+
+const base: JsonObject = {
+  commands: { mcp: false, restart: false },
+  gateway: { port: 18789, auth: { token: 'x' } },
+  agents: { list: [{ id: 'main', model: 'a' }] },
+  mcp: { servers: { github: { command: 'npx' } } },
+};
+
+describe('new keys on the card', () => {
+  it('a misspelt top-level key is new, and names the key it was probably meant to be', () => {
+    expect(newKeys(base, { ...base, comands: { mcp: true } })).toEqual([{ path: 'comands', similarTo: 'commands' }]);
+  });
+
+  it('a nested typo is found at the level where it starts, once however many leaves it has', () => {
+    expect(
+      newKeys(base, { ...base, gateway: { ...(base.gateway as JsonObject), auht: { token: 'y', mode: 'z' } } }),
+    ).toEqual([{ path: 'gateway.auht', similarTo: 'gateway.auth' }]);
+  });
+
+  it('case-only differences and swapped letters are caught; unrelated new keys have no suggestion', () => {
+    expect(newKeys(base, { ...base, Commands: { mcp: true } })).toEqual([{ path: 'Commands', similarTo: 'commands' }]);
+    expect(newKeys(base, { ...base, gatewya: { port: 1 } })).toEqual([{ path: 'gatewya', similarTo: 'gateway' }]);
+    expect(newKeys(base, { ...base, browser: { enabled: true } })).toEqual([{ path: 'browser' }]);
+  });
+
+  it('changing or removing existing keys flags nothing', () => {
+    expect(newKeys(base, { ...base, commands: { mcp: true, restart: false } })).toEqual([]);
+    const { gateway: _gone, ...rest } = base;
+    expect(newKeys(base, rest)).toEqual([]);
+  });
+
+  it('a new element of an id-keyed list is a new entry, not a new key; a new key inside an element is one', () => {
+    expect(
+      newKeys(base, {
+        ...base,
+        agents: {
+          list: [
+            { id: 'main', model: 'a' },
+            { id: 'ops', model: 'b' },
+          ],
+        },
+      }),
+    ).toEqual([]);
+    expect(newKeys(base, { ...base, agents: { list: [{ id: 'main', model: 'a', modle: 'b' }] } })).toEqual([
+      { path: 'agents.list[id=main].modle', similarTo: 'agents.list[id=main].model' },
+    ]);
+  });
+
+  it('a new MCP server is a new key under mcp.servers (said, not suggested away)', () => {
+    expect(
+      newKeys(base, { ...base, mcp: { servers: { github: { command: 'npx' }, filesystem: { command: 'x' } } } }),
+    ).toEqual([{ path: 'mcp.servers.filesystem' }]);
+  });
+
+  it('no suggestion where the proposer cannot see the keys (inside a redacted object)', () => {
+    const target = { ...base, gateway: { port: 18789, auth: { token: 'x', tokn: 'guess' } } };
+    const leaves = diffDocuments(base, target).leaves;
+    expect(newKeysOf(base, leaves, formatPath)).toEqual([
+      { path: 'gateway.auth.tokn', similarTo: 'gateway.auth.token' },
+    ]);
+    const hidden = (path: Parameters<typeof formatPath>[0]) => formatPath(path) === 'gateway.auth';
+    expect(newKeysOf(base, leaves, formatPath, hidden)).toEqual([{ path: 'gateway.auth.tokn' }]);
+  });
+
+  it('keys that are not identifiers keep their quoting', () => {
+    expect(newKeys(base, { ...base, 'team.ops': { a: 1 } })).toEqual([{ path: '"team.ops"' }]);
+  });
+
+  it('edit distance counts a swap of neighbours as one edit and stops above its limit', () => {
+    expect(editDistance('commands', 'comands')).toBe(1);
+    expect(editDistance('gateway', 'gatewya')).toBe(1);
+    expect(editDistance('abc', 'abc')).toBe(0);
+    expect(editDistance('model', 'something else', 2)).toBe(3);
+  });
+});
