@@ -12,6 +12,7 @@ import {
   unfreezeOnDataDir,
 } from '../service/freeze.js';
 import { Client, type ClientOptions } from './client.js';
+import { requireInitialised } from './data-dir.js';
 import { CliError, printJson, promptTotp } from './io.js';
 
 /*
@@ -24,7 +25,8 @@ import { CliError, printJson, promptTotp } from './io.js';
 type Options = ClientOptions & { data?: string; json?: boolean };
 
 function withService<T>(data: string, run: (service: Service) => T): T {
-  const service = openService(data);
+  // A mistyped --data says "not initialised: run countersign init", not ENOENT on a settings file.
+  const service = openService(requireInitialised(data));
   try {
     return run(service);
   } finally {

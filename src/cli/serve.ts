@@ -6,6 +6,7 @@ import { sweepExecRequests } from '../service/exec/requests.js';
 import { type Installation, initInstallation, isInitialised } from '../service/install.js';
 import { expireOverdue } from '../service/lifecycle.js';
 import { watchDocuments } from '../service/watch.js';
+import { requireInitialised } from './data-dir.js';
 import { demoOpenClawConfig } from './demo-config.js';
 
 export type ServeOptions = {
@@ -59,7 +60,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     level: options.logLevel ?? process.env.COUNTERSIGN_LOG_LEVEL ?? 'info',
     redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' },
   });
-  const service = openService(options.data, { logger });
+  // Without --init, a directory never initialised is named with the command that makes it.
+  const service = openService(installation ? options.data : requireInitialised(options.data), { logger });
   for (const outcome of reconcileIntents(service)) {
     logger.warn(outcome, 'reconciled an apply interrupted by a previous stop');
   }

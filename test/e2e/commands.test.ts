@@ -37,7 +37,10 @@ describe.concurrent('countersign policy explain (real CLI)', { timeout: e2eTimeo
     expect(thinking.stdout).toContain('ALLOWLISTED');
 
     const json = JSON.parse((await cliOk(['policy', 'explain', 'commands.mcp', '--value', 'true', '--json'])).stdout);
-    expect(json).toMatchObject({ path: 'commands.mcp', tier: 'dangerous', ruleId: 'mcp-command', restart: true });
+    // OpenClaw's reload plan hot-reloads commands.*: no gateway restart.
+    expect(json).toMatchObject({ path: 'commands.mcp', tier: 'dangerous', ruleId: 'mcp-command', restart: false });
+    const port = JSON.parse((await cliOk(['policy', 'explain', 'gateway.port', '--value', '18790', '--json'])).stdout);
+    expect(port).toMatchObject({ path: 'gateway.port', restart: true });
     expect(json.matchingRules).toEqual(expect.arrayContaining([expect.objectContaining({ id: 'mcp-command' })]));
 
     // The rule's `when: { to: [true] }` makes turning it off a lower tier.

@@ -49,7 +49,7 @@ async function hostileProposal(t: Parameters<typeof running>[0]) {
 function expectHonest(rows: string[]): void {
   const screen = rows.join('\n');
   // The real tier and the real change are on screen; no row the agent wrote passes for a card line.
-  expect(rows.filter((row) => row.startsWith('Tier:'))).toEqual(['Tier:      DANGEROUS   (restart required)']);
+  expect(rows.filter((row) => row.startsWith('Tier:'))).toEqual(['Tier:      DANGEROUS']);
   expect(rows.filter((row) => row.startsWith('Proposal '))).toHaveLength(1);
   expect(screen).toContain('commands.mcp');
   expect(screen).toMatch(/before: false\n\s+after: {2}true/);

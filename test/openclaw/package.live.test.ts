@@ -179,7 +179,8 @@ describe.skipIf(!openclawBin || !nodeBin)("the shipped policies against the inst
   it("says restart exactly where OpenClaw's reload plan restarts the gateway", async () => {
     const { policy } = policies[0] as (typeof policies)[number];
     const table = policy.reload;
-    if (!table || !policy.compiledReload) throw new Error('the shipped policy has no reload table');
+    const compiled = policy.compiledReload;
+    if (!table || !compiled) throw new Error('the shipped policy has no reload table');
     // The corpus: every prefix of the table (a `*` made concrete) and the paths one level under
     // it, every leaf of the fixture, and every top-level key of OpenClaw's schema.
     const schema = JSON.parse(readFileSync(join(fixtures, 'openclaw.schema.json'), 'utf8')) as {
@@ -204,7 +205,7 @@ describe.skipIf(!openclawBin || !nodeBin)("the shipped policies against the inst
     const paths = [...corpus].sort();
     const { reload } = await askOpenClaw<{ reload: Record<string, 'hot' | 'none' | 'restart'> }>({ paths });
     const disagreements = paths.filter(
-      (path) => (reloadKind(policy.compiledReload!, parsePath(path)) === 'restart') !== (reload[path] === 'restart'),
+      (path) => (reloadKind(compiled, parsePath(path)) === 'restart') !== (reload[path] === 'restart'),
     );
     expect(disagreements.map((path) => `${path}: OpenClaw ${reload[path]}`)).toEqual([]);
     expect(paths.length).toBeGreaterThan(300);

@@ -35,6 +35,11 @@ export type InstallationOptions = {
   document?: Record<string, unknown>;
   policy?: Record<string, unknown>;
   policyEdit?: (policy: Record<string, unknown>) => void;
+  /**
+   * A JSON Schema file for the target. Unlike `countersign init`, the harness attaches none unless
+   * asked: most tests exercise policy with documents OpenClaw's schema would refuse, and the
+   * schema has its own tests (test/core/json-schema, test/e2e/schema).
+   */
   schema?: string;
   clock?: TestClock;
   rateLimit?: boolean;
@@ -81,7 +86,7 @@ export async function installation(options: InstallationOptions = {}): Promise<H
   const installed = initInstallation(data, {
     config: configPath,
     policy: policyPath,
-    schema: options.schema,
+    schema: options.schema ?? null,
     demoDocument: {},
   });
   const clock = options.clock ?? new TestClock();

@@ -621,7 +621,7 @@ function decisionForm(card, token) {
           const result = await call('POST', `v1/proposals/${encodeURIComponent(card.id)}/approve`, body);
           const notice =
             result.status === 'applied'
-              ? `Applied. The document is now ${shortHash(result.hash)}.${result.restartRequired ? ' Restart the gateway for it to take effect.' : ''}`
+              ? `Applied. The document is now ${shortHash(result.hash)}.${result.restartRequired ? ' The gateway restarts to take it in.' : ''}`
               : `Approved. The agent may apply it until ${formatTime(result.grant?.expiresAt)}.`;
           settled(card.id, result.proposal?.status ?? result.status);
           if (token === renderToken) await renderProposal(card.id, { notice });
@@ -762,7 +762,7 @@ async function renderProposal(id, { notice } = {}) {
         h('dd', {}, h('code', {}, card.id)),
       ),
       card.restartRequired
-        ? h('p', { class: 'alert warn' }, 'Restart required: the gateway must restart for this change to take effect.')
+        ? h('p', { class: 'alert warn' }, 'Restart required: by its reload plan the gateway restarts to take this in, briefly dropping chat connections.')
         : null,
     ),
     // The program about to be registered is what most needs a human's eyes: it comes first.
