@@ -77,7 +77,10 @@ export function approve(service: Service, caller: Credential, id: string, reques
   const approver = actorOf(caller);
   const why = `Approved by owner "${caller.name}" from ${caller.surface} (step-up: ${used}).`;
 
-  if (target.policy.approval.apply === 'by-agent') {
+  // By-agent grants exist so the proposing agent applies (and restarts) in its own session. An
+  // owner's own proposal — a repair, a rollback, a restore, often made during a freeze — has no
+  // agent to hand a grant to, so the owner's approval applies it at once.
+  if (target.policy.approval.apply === 'by-agent' && card.requestedBy.role === 'agent') {
     const grantExpiresAt = new Date(
       service.now().getTime() + target.policy.approval.grantTtlSeconds * 1000,
     ).toISOString();

@@ -447,6 +447,22 @@ describe('apply: "by-agent" grants', () => {
     expect([twice.statusCode, twice.json().error.code]).toEqual([409, 'already_applied']);
   });
 
+  it("an owner's own proposal (a repair, a rollback) is applied by the owner's approval: no agent holds its grant", async () => {
+    const h = await installation({ policyEdit: byAgent });
+    const card = await approved(h);
+    await h.request('POST', `/v1/proposals/${card.id}/apply`, h.agentToken, { sessionKey: 'session-A' });
+    expect((h.document().gateway as { port: number }).port).toBe(18790);
+    const rollback = await h.request('POST', `/v1/proposals/${card.id}/rollback`, h.ownerToken, { reason: 'undo' });
+    expect(rollback.statusCode).toBe(202);
+    const undo = rollback.json().proposal;
+    const response = await h.request('POST', `/v1/proposals/${undo.id}/approve`, h.ownerToken, {
+      patchHash: undo.patchHash,
+    });
+    expect(response.statusCode).toBe(200);
+    expect(response.json()).toMatchObject({ status: 'applied', hash: h.currentHash() });
+    expect((h.document().gateway as { port: number }).port).toBe(18789);
+  });
+
   it('an agent must name its session when it will apply the grant itself', async () => {
     const h = await installation({ policyEdit: byAgent });
     const response = await h.request('POST', '/v1/proposals', h.agentToken, {

@@ -321,7 +321,11 @@ describe.skipIf(!openclawBin || !nodeBin)('countersign with a live OpenClaw gate
     const decided = await resolve(request, 'allow-once');
     expect(decided.status, decided.text).toBe(200);
     const done = await turn;
-    expect(done.code, `${done.stdout}\n${done.stderr}\n${gatewayLog.slice(-3000)}`).toBe(0);
+    const state = (await fetchJson(`${cs}/v1/exec/requests/${request.id}`, { token: h.ownerToken })).body.request;
+    expect(
+      done.code,
+      `marker ${existsSync(marker)}, request ${state?.status}\nmodel:\n${model?.log.join('\n')}\n${done.stdout}\n${done.stderr}\n${gatewayLog.slice(-3000)}`,
+    ).toBe(0);
     expect(existsSync(marker)).toBe(true);
     const consumed = (await fetchJson(`${cs}/v1/exec/requests/${request.id}`, { token: h.ownerToken })).body.request;
     expect(consumed.status).toBe('consumed');
