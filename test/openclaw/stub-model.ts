@@ -58,16 +58,17 @@ export async function startStubModel(): Promise<StubModel> {
       );
       const id = `chatcmpl-${state.requests}`;
       let chunks: unknown[];
-      if (last?.role === 'tool') {
-        state.toolResults.push(text(last.content));
+      // OpenClaw appends its own context as a later user message, so neither "the last message"
+      // nor "the first request" tells where the turn is: the user message that asked is the last
+      // one saying "run: …", and a tool result after it means the call was made already.
+      const asked = messages.findLastIndex((message) => message.role === 'user' && /run: /.test(text(message.content)));
+      const result = messages.findLastIndex((message, index) => index > asked && message.role === 'tool');
+      const command =
+        asked === -1 ? undefined : [...text(messages[asked]?.content).matchAll(/run: (.+)$/gm)].at(-1)?.[1];
+      if (asked !== -1 && result !== -1) {
+        state.toolResults.push(text(messages[result]?.content));
         chunks = [chunk(id, { role: 'assistant', content: 'The command was handled.' }, null), chunk(id, {}, 'stop')];
       } else {
-        // OpenClaw may append its own context as a later user message: look at every user message.
-        const said = messages
-          .filter((message) => message.role === 'user')
-          .map((message) => text(message.content))
-          .join('\n');
-        const command = [...said.matchAll(/run: (.+)$/gm)].at(-1)?.[1];
         state.calls += 1;
         // Other callers of the model (OpenClaw's background memory tasks) get a plain answer.
         chunks =

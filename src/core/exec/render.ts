@@ -100,7 +100,9 @@ function resolutionText(request: ExecRequest): string | null {
   parts.push(`reason ${reasonText(resolution.reason)}`);
   if (resolution.by) {
     const surface = resolution.by.surface ? ` via ${inert(resolution.by.surface)}` : '';
-    parts.push(`by ${inert(resolution.by.role)} ${shownValue(resolution.by.name)}${surface}`);
+    // "by owner via cli" rather than `by owner "owner"`: the name only when it says more than the role.
+    const name = resolution.by.name === resolution.by.role ? '' : ` ${shownValue(resolution.by.name)}`;
+    parts.push(`by ${inert(resolution.by.role)}${name}${surface}`);
   }
   if (resolution.stepUp) parts.push(`step-up ${inert(resolution.stepUp)}`);
   if (resolution.pattern !== null) parts.push(`pattern ${shownValue(resolution.pattern)}`);
