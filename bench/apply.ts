@@ -1,7 +1,7 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Db } from '../src/store/database.js';
-import { database, decide, hash, proposer } from './lib/dist.js';
+import { database, decide, hash, proposalDocuments, proposer } from './lib/dist.js';
 import { shippedConfig } from './lib/fixtures.js';
 import { install, open } from './lib/install.js';
 import { ms, type Row, ratio, type Section } from './lib/report.js';
@@ -63,7 +63,10 @@ export async function run(): Promise<Section> {
       if (proposed.body.status !== 'pending')
         throw new Error(`expected a pending proposal, got ${proposed.body.status}`);
       const card = proposed.body.proposal;
-      const text = service.proposals.get(card.id)?.targetDocument ?? '';
+      // The document the apply will write, rebuilt from the proposal's base and operations (untimed).
+      const record = service.proposals.get(card.id);
+      const target = service.targets.get(card.target);
+      const text = record && target ? proposalDocuments.proposalDocuments(service, target, record).target.text : '';
 
       let started = performance.now();
       bareWrite(floorPath, text);

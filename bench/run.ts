@@ -12,6 +12,7 @@ type Benchmark = { name: string; run: () => Promise<Section> };
 const benchmarks: Benchmark[] = [
   { name: 'startup', run: async () => (await import('./startup.js')).run() },
   { name: 'http', run: async () => (await import('./http.js')).run() },
+  { name: 'config', run: async () => (await import('./config.js')).run() },
   { name: 'inprocess', run: async () => (await import('./inprocess.js')).run() },
   { name: 'classifier', run: async () => (await import('./classifier.js')).run() },
   { name: 'apply', run: async () => (await import('./apply.js')).run() },
@@ -19,6 +20,7 @@ const benchmarks: Benchmark[] = [
   { name: 'audit', run: async () => (await import('./audit.js')).run() },
   { name: 'exec', run: async () => (await import('./exec.js')).run() },
   { name: 'schema', run: async () => (await import('./schema.js')).run() },
+  { name: 'storage', run: async () => (await import('./storage.js')).run() },
 ];
 
 const args = process.argv.slice(2);

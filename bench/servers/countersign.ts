@@ -1,15 +1,21 @@
-/** Child process: the countersign app on 127.0.0.1 with rate limits and request logs off. Prints its address. */
+/**
+ * Child process: the countersign app on 127.0.0.1 with rate limits and request logs off. Prints its address.
+ * `countersign.ts DATA_DIR fsync-per-commit` turns group commit off (every commit fsyncs, as before issue 14).
+ */
 import pino from 'pino';
 import { app, context } from '../lib/dist.js';
 
 const data = process.argv[2];
 if (!data) throw new Error('usage: countersign.ts DATA_DIR');
 const service = context.openService(data, { logger: pino({ level: 'silent' }) });
-const server = await app.buildApp(service, { rateLimit: false, logRequests: false });
+const groupCommit = process.argv[3] !== 'fsync-per-commit';
+const server = await app.buildApp(service, { rateLimit: false, logRequests: false, groupCommit });
 const address = await server.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ address })}\n`);
 process.once('SIGTERM', () => {
   void server.close().then(() => {
+    // How many requests shared each fsync, for the notes (stderr: stdout carries only the address).
+    if (process.env.BENCH_SYNCS) process.stderr.write(`countersign: ${service.durability.syncs} group fsyncs\n`);
     service.close();
     process.exit(0);
   });

@@ -1,6 +1,6 @@
 import { generateSecret, generateURI } from 'otplib';
 import qrcode from 'qrcode-terminal';
-import { openService, type Service } from '../service/context.js';
+import type { Service } from '../service/context.js';
 import { type Installation, initInstallation, mintToken, revokeToken } from '../service/install.js';
 import {
   disableTotp,
@@ -10,25 +10,17 @@ import {
   totpParameters,
 } from '../service/step-up.js';
 import { NewCredentialSchema } from '../store/tokens.js';
-import { requireDataDir } from './data-dir.js';
+import { withService } from './data-dir.js';
 import { demoOpenClawConfig } from './demo-config.js';
+import { installationLines } from './installation-text.js';
 import { CliError, printJson } from './io.js';
 
-export function printInstallation(installation: Installation, json: boolean, serving = false): void {
+export function printInstallation(installation: Installation, json: boolean): void {
   if (json) return printJson(installation);
   process.stdout.write(
     [
-      `Initialised ${installation.dataDir}`,
-      `  document: ${installation.configPath}`,
-      `  exec approvals: ${installation.execApprovalsPath}`,
-      '',
-      'These tokens are shown once; only their hashes are stored.',
-      `  owner (surface cli): ${installation.ownerToken}`,
-      `  agent (id main):     ${installation.agentToken}`,
-      '',
-      serving
-        ? 'Serving now. Give the agent its token; keep the owner token for yourself (COUNTERSIGN_TOKEN).'
-        : `Next: countersign serve --data ${installation.dataDir}, then give the agent its token and keep the owner token for yourself.`,
+      ...installationLines(installation),
+      `Next: countersign serve --data ${installation.dataDir}, then give the agent its token and keep the owner token for yourself.`,
       '',
     ].join('\n'),
   );
@@ -51,16 +43,6 @@ export function init(options: {
     demoDocument: demoOpenClawConfig,
   });
   printInstallation(installation, options.json ?? false);
-}
-
-/** Opens the installation in `--data` (or $COUNTERSIGN_DATA), refusing one that was never initialised. */
-function withService<T>(data: string | undefined, run: (service: Service) => T): T {
-  const service = openService(requireDataDir(data));
-  try {
-    return run(service);
-  } finally {
-    service.close();
-  }
 }
 
 export function tokenCreate(options: {
@@ -208,9 +190,11 @@ export function totpDisable(options: { data: string; owner: string; json?: boole
 export function lastGood(options: { data: string; target?: string; json?: boolean }): void {
   const { name, text } = withService(options.data, (service) => {
     const name = options.target ?? service.defaultTarget;
-    const row = service.db.prepare('SELECT last_document FROM targets WHERE name = ?').pluck().get(name) as
-      | string
-      | undefined;
+    // Kept once, by hash, in the documents table (issue 14).
+    const row = service.db
+      .prepare('SELECT text FROM targets JOIN documents ON hash = last_hash WHERE name = ?')
+      .pluck()
+      .get(name) as string | undefined;
     if (row === undefined) throw new CliError(`No document recorded for target "${name}".`, 1, 'not_found');
     return { name, text: row };
   });

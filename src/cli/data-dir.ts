@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { openService, type Service } from '../service/context.js';
 import { isInitialised } from '../service/install.js';
 import { CliError } from './io.js';
 
@@ -41,4 +42,18 @@ export function requireInitialised(dir: string): string {
       dataDir: dir,
     },
   );
+}
+
+/**
+ * Runs `run` on the installation in `--data` (or $COUNTERSIGN_DATA), refusing one that was never
+ * initialised, and closes it whatever happens: the shape of every command that works on the data
+ * directory without a server.
+ */
+export function withService<T>(data: string | undefined, run: (service: Service) => T): T {
+  const service = openService(requireDataDir(data));
+  try {
+    return run(service);
+  } finally {
+    service.close();
+  }
 }

@@ -5,13 +5,12 @@ import { CountersignError } from '../core/errors.js';
 import { renderText } from '../core/render.js';
 import { RestoreRequestSchema } from '../core/restore.js';
 import { inert } from '../core/text/inert.js';
-import { openService, type Service } from '../service/context.js';
 import { runDrill } from '../service/drill.js';
 import { dataDirActor } from '../service/freeze.js';
 import type { ProposeOutcome } from '../service/propose.js';
 import { restore } from '../service/restore.js';
 import { Client, type ClientOptions } from './client.js';
-import { requireInitialised } from './data-dir.js';
+import { withService } from './data-dir.js';
 import { CliError, printJson, printTable, reportError, terminalOptions, terminalStyle } from './io.js';
 
 /*
@@ -22,15 +21,6 @@ import { CliError, printJson, printTable, reportError, terminalOptions, terminal
  */
 
 type Options = ClientOptions & { data?: string; json?: boolean; target?: string };
-
-function withService<T>(data: string, run: (service: Service) => T): T {
-  const service = openService(requireInitialised(data));
-  try {
-    return run(service);
-  } finally {
-    service.close();
-  }
-}
 
 /** A whole positive number from an option, or a CliError naming the option. */
 function count(value: string | undefined, option: string, fallback?: number): number | undefined {

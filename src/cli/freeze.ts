@@ -1,7 +1,6 @@
 import { CountersignError } from '../core/errors.js';
 import { type FreezeState, type LastDrill, statusText } from '../core/freeze.js';
 import { inert } from '../core/text/inert.js';
-import { openService, type Service } from '../service/context.js';
 import {
   dataDirActor,
   type FreezeOutcome,
@@ -12,7 +11,7 @@ import {
   unfreezeOnDataDir,
 } from '../service/freeze.js';
 import { Client, type ClientOptions } from './client.js';
-import { requireInitialised } from './data-dir.js';
+import { withService } from './data-dir.js';
 import { CliError, printJson, promptTotp } from './io.js';
 
 /*
@@ -23,16 +22,6 @@ import { CliError, printJson, promptTotp } from './io.js';
  */
 
 type Options = ClientOptions & { data?: string; json?: boolean };
-
-function withService<T>(data: string, run: (service: Service) => T): T {
-  // A mistyped --data says "not initialised: run countersign init", not ENOENT on a settings file.
-  const service = openService(requireInitialised(data));
-  try {
-    return run(service);
-  } finally {
-    service.close();
-  }
-}
 
 function since(state: FreezeState): string {
   return state.since ? ` since ${inert(state.since)}` : '';

@@ -117,6 +117,10 @@ program
   .addOption(new Option('--rate-limit <mode>', 'request rate limits').choices(['on', 'off']).default('on'))
   .option('--init', 'initialise the data directory first if it is not (prints the tokens once)')
   .option('--log-level <level>', 'pino log level (default info, or $COUNTERSIGN_LOG_LEVEL)')
+  .option(
+    '--json',
+    'print the start-up block as one JSON line ({ listening, ui, docs, initialised? }) among the JSON log lines',
+  )
   .action(run(server, 'serve'));
 
 const token = program.command('token').description('mint, list and revoke tokens (works on the data directory)');

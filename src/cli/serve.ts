@@ -5,18 +5,34 @@ import { openService } from '../service/context.js';
 import { sweepExecRequests } from '../service/exec/requests.js';
 import { type Installation, initInstallation, isInitialised } from '../service/install.js';
 import { expireOverdue } from '../service/lifecycle.js';
+import { pruneUnreferencedDocuments } from '../service/proposal-documents.js';
 import { watchDocuments } from '../service/watch.js';
 import { requireInitialised } from './data-dir.js';
 import { demoOpenClawConfig } from './demo-config.js';
+import { installationLines } from './installation-text.js';
 
 export type ServeOptions = {
   data: string;
+  json?: boolean;
   host?: string;
   port?: string;
   rateLimit?: string;
   init?: boolean;
   logLevel?: string;
 };
+
+/**
+ * `serve --json`: the banner as one JSON line on stdout, where every other line is a pino JSON log
+ * line too, so a supervisor or a script can read the address and, on a first start, the tokens.
+ */
+export function startupJson(address: string, installation: Installation | null): Record<string, unknown> {
+  return {
+    listening: address,
+    ui: `${address}/ui/`,
+    docs: `${address}/docs`,
+    ...(installation ? { initialised: installation } : {}),
+  };
+}
 
 /**
  * What `serve` prints once it is listening, as one block: the one-time tokens (first start with
@@ -27,14 +43,7 @@ export function startupBanner(address: string, data: string, installation: Insta
   const lines: string[] = [];
   if (installation) {
     lines.push(
-      `Initialised ${installation.dataDir}`,
-      `  document:       ${installation.configPath}`,
-      `  exec approvals: ${installation.execApprovalsPath}`,
-      '',
-      'These tokens are shown once; only their hashes are stored.',
-      `  owner (surface cli): ${installation.ownerToken}`,
-      `  agent (id main):     ${installation.agentToken}`,
-      '',
+      ...installationLines(installation),
       'Give the agent its token. Keep the owner token for yourself; in another terminal:',
       `  export COUNTERSIGN_URL=${address}`,
       `  export COUNTERSIGN_TOKEN=${installation.ownerToken}`,
@@ -69,11 +78,20 @@ export async function serve(options: ServeOptions): Promise<void> {
   const host = options.host ?? service.settings.server.host;
   const port = options.port === undefined ? service.settings.server.port : Number(options.port);
   const address = await app.listen({ host, port });
-  process.stdout.write(startupBanner(address, options.data, installation));
+  process.stdout.write(
+    options.json
+      ? `${JSON.stringify(startupJson(address, installation))}\n`
+      : startupBanner(address, options.data, installation),
+  );
 
+  // Documents nothing keeps any more are pruned at start and about once a minute (issue 14):
+  // expiries and applies are what release them, and a minute's leftovers cost only disk.
+  pruneUnreferencedDocuments(service);
+  let ticks = 0;
   const sweep = setInterval(() => {
     expireOverdue(service);
     sweepExecRequests(service);
+    if (++ticks % 12 === 0) pruneUnreferencedDocuments(service);
   }, 5000);
   sweep.unref();
   const unwatch = watchDocuments(service);

@@ -49,6 +49,9 @@ export const errorStatus = {
   rate_limited: 429,
   totp_locked: 429,
   internal: 500,
+  // Issue 14: a proposal's document, rebuilt from its base and operations, is not the one its card
+  // names (a damaged database). Nothing is written; the proposal stays as it was.
+  document_mismatch: 500,
   audit_unavailable: 503,
 } as const;
 

@@ -36,6 +36,12 @@ export type Plan = {
   /** The owner's view: document secrets veiled, values the proposer wrote shown as written. */
   changes: Change[];
   operations: Operation[];
+  /**
+   * The exact RFC 6902 operations that turn the base into `target`, real values included (the
+   * card's `operations` veil the document's secrets, so they cannot rebuild it). What the
+   * proposal stores instead of a second copy of the document; `patchHash` is their hash.
+   */
+  writeOperations: Operation[];
   /** The same with every value at a redacted place veiled: for chat cards, events, webhooks, logs. */
   publicChanges: Change[];
   publicOperations: Operation[];
@@ -193,6 +199,7 @@ export function planChange(
     operations: options.trusted
       ? publicOperations
       : diff.operations.map((placed) => ownerOperation(marked, placed.operation)),
+    writeOperations: realOperations,
     publicChanges,
     publicOperations,
     shownTarget: veil(marked, target) as JsonObject,
@@ -296,6 +303,6 @@ function writesSecret(redact: CompiledPolicy['redactPatterns'], marked: MarkedDo
  * on the change too, so it never equals any document's hash; the apply computes the real hash
  * of what it writes.
  */
-function blindedHash(key: HashKey, targetHash: string, patchHash: string): string {
+export function blindedHash(key: HashKey, targetHash: string, patchHash: string): string {
   return documentHash(key, ['countersign blinded target', targetHash, patchHash]);
 }

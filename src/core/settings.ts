@@ -57,6 +57,18 @@ export const RateLimitsSchema = z
   .strict();
 export type RateLimits = z.infer<typeof RateLimitsSchema>;
 
+/**
+ * How far back the service keeps documents (issue 14): the bases of each target's last
+ * `keepApplied` applied proposals, so that rollback, drills and point-in-time restore reach back
+ * that many changes. Older documents are pruned (src/store/documents.ts has the whole rule).
+ */
+export const HistorySchema = z
+  .object({
+    keepApplied: z.number().int().min(1).max(100_000).default(50),
+  })
+  .strict();
+export type History = z.infer<typeof HistorySchema>;
+
 /** The events a webhook can subscribe to: the ones `service.events` emits (SPEC §8). */
 export const webhookEvents = [
   'proposal.created',
@@ -105,6 +117,7 @@ export const SettingsSchema = z
     limits: LimitsSchema.default(LimitsSchema.parse({})),
     rateLimits: RateLimitsSchema.default(RateLimitsSchema.parse({})),
     webhooks: z.array(WebhookSettingsSchema).default([]),
+    history: HistorySchema.default(HistorySchema.parse({})),
   })
   .strict();
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -7,6 +7,7 @@ import type { Service } from '../service/context.js';
 import { startWebhooks, type WebhookDispatcher, type WebhookOptions } from '../service/webhooks.js';
 import { version } from '../version.js';
 import { authentication } from './auth.js';
+import { durableReplies } from './durable-replies.js';
 import { errorHandler } from './errors.js';
 import { registerJsonBodyParser } from './json-body.js';
 import { rateLimits } from './rate-limits.js';
@@ -38,6 +39,8 @@ export type AppOptions = {
   webhooks?: WebhookOptions | false;
   /** The event stream's heartbeat interval (default 15 s). */
   eventHeartbeatMs?: number;
+  /** Group commit (default on): answers wait for one shared fsync instead of each commit paying its own. */
+  groupCommit?: boolean;
 };
 
 /** The HTTP shell: parsing, authentication and error shape; every decision is in the service. */
@@ -62,6 +65,8 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
     return reply.status(error.status).send(error.toBody());
   });
   registerJsonBodyParser(app, limits);
+  if (options.groupCommit ?? true) service.durability.enableGroupCommit();
+  durableReplies(app, service);
 
   await app.register(fastifySwagger, {
     openapi: {

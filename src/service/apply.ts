@@ -5,9 +5,10 @@ import { readDocumentText, removeStaleTemporaries, writeDocumentAtomic } from '.
 import type { ProposalRecord } from '../store/proposals.js';
 import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
-import { currentDocument, parseDocument, rememberDocument } from './document.js';
+import { type CurrentDocument, currentDocument, parseDocument, rememberDocument } from './document.js';
 import { voidAsStale } from './lifecycle.js';
 import { executableDrift, refuseExecutableChanged } from './mcp.js';
+import { proposalTarget } from './proposal-documents.js';
 import { afterBaseMoved } from './rebase.js';
 
 /** Why an apply is allowed, carried from the decision into the audit record (and through a crash). */
@@ -50,11 +51,16 @@ export function applyProposal(
   const { card } = record;
   const current = currentDocument(service, target);
   if (current.hash !== card.baseHash) refuseStale(service, target, record, current.hash);
+  // The document to write, rebuilt from the base (the file as it is now: its hash is the base
+  // hash) and the stored operations, on a fresh parse so that nothing shares the current value.
+  // A rebuilt document that is not the card's target is refused before anything is written.
+  const next = proposalTarget(service, record, parseDocument(current.text, target.path));
   // The approval covered the reviewed programs byte for byte; a swapped one voids it (SPEC §4, §7).
-  const drift = executableDrift(card, record.targetDocument);
+  const drift = executableDrift(card, next.text);
   if (drift) refuseExecutableChanged(service, target, record, drift);
 
-  const written = writtenHash(service, target, record);
+  // The hash of what is written: the card's target hash, unless the card shows a blinded one.
+  const written = next.hash;
   withAudit(service, () => {
     service.db
       .prepare(
@@ -62,9 +68,17 @@ export function applyProposal(
       )
       .run(card.id, target.name, card.baseHash, written, JSON.stringify({ from, reason }), service.now().toISOString());
   });
+  // Under group commit the intent is committed but not yet on disk: it must be before the
+  // document is (a crash in between is then reconciled, never a document the log knows nothing of).
+  try {
+    service.durability.syncNow();
+  } catch (error) {
+    markFailed(service, target, card, 'The apply intent could not be made durable.');
+    throw error;
+  }
 
   try {
-    writeDocumentAtomic(target.path, record.targetDocument);
+    writeDocumentAtomic(target.path, next.text);
   } catch (error) {
     service.log.error({ err: error, proposal: card.id }, 'document write failed');
     markFailed(service, target, card, `The document could not be written: ${(error as Error).message}`);
@@ -72,7 +86,7 @@ export function applyProposal(
   }
 
   try {
-    completeApply(service, target, record, from, reason, written);
+    completeApply(service, target, record, from, reason, next);
   } catch (error) {
     // The change is on disk but not in the audit log: put the old document back, fail closed.
     writeDocumentAtomic(target.path, current.text);
@@ -82,30 +96,8 @@ export function applyProposal(
   // Events go to chat bridges and webhooks: they carry the public card (SPEC §4).
   service.events.emit('proposal.resolved', applied.publicCard);
   service.events.emit('change.applied', { target: target.name, hash: written, proposal: applied.publicCard });
-  baseMovedBy(service, target, record, written);
+  afterBaseMoved(service, target, next, { cause: 'applied', applied: record.card });
   return { hash: written, restartRequired: card.restartRequired, proposal: applied.card };
-}
-
-/**
- * The hash of the document an apply writes. It is the card's target hash, except where the card
- * shows a blinded one (plan.ts: the proposer wrote a secret), so it is computed from the text.
- */
-export function writtenHash(service: Service, target: TargetRuntime, record: ProposalRecord): string {
-  return documentHash(service.hashKey, parseDocument(record.targetDocument, target.path));
-}
-
-/**
- * The document is now `record`'s target (hash `written`): every other open proposal made on the
- * old base is rebased or voided at once, so none stays listed as approvable (issue 10, items 10, 11).
- */
-function baseMovedBy(service: Service, target: TargetRuntime, record: ProposalRecord, written: string): void {
-  const value = parseDocument(record.targetDocument, target.path);
-  afterBaseMoved(
-    service,
-    target,
-    { text: record.targetDocument, value, hash: written },
-    { cause: 'applied', applied: record.card },
-  );
 }
 
 export function completeApply(
@@ -114,11 +106,12 @@ export function completeApply(
   record: ProposalRecord,
   from: readonly ProposalStatus[],
   reason: ApplyReason,
-  /** The hash of the document written, computed once by the caller (or taken from the apply intent). */
-  written: string,
+  /** The document written and its hash, computed once by the caller (or read back by reconciliation). */
+  document: { text: string; hash: string },
   details: Record<string, string | boolean> = {},
 ): void {
   const { card } = record;
+  const written = document.hash;
   withAudit(service, () => {
     service.db.prepare('DELETE FROM apply_intents WHERE proposal_id = ?').run(card.id);
     const moved = service.proposals.transition(
@@ -134,7 +127,7 @@ export function completeApply(
       service.now(),
     );
     if (!moved) fail('not_pending', 'This proposal was already resolved.');
-    rememberDocument(service, target.name, written, record.targetDocument);
+    rememberDocument(service, target.name, written, document.text);
     appendAudit(service, {
       kind: 'change.applied',
       ...proposalAuditFields(target, card),
@@ -191,10 +184,11 @@ export function reconcileIntents(service: Service): Array<{ proposalId: string; 
       continue;
     }
     const context = JSON.parse(row.context) as { from: ProposalStatus[]; reason: ApplyReason };
-    const current = currentHashOf(service, target);
-    if (current === row.target_hash) {
-      completeApply(service, target, record, context.from, context.reason, row.target_hash, { recovered: true });
-      baseMovedBy(service, target, record, current);
+    const current = currentOf(service, target);
+    if (current?.hash === row.target_hash) {
+      // The file on disk is the document the intent named by hash: remembered as it is.
+      completeApply(service, target, record, context.from, context.reason, current, { recovered: true });
+      afterBaseMoved(service, target, current, { cause: 'applied', applied: record.card });
       outcomes.push({ proposalId: row.proposal_id, outcome: 'completed' });
     } else {
       markFailed(service, target, record.card, 'The service stopped before the document was replaced.');
@@ -204,10 +198,12 @@ export function reconcileIntents(service: Service): Array<{ proposalId: string; 
   return outcomes;
 }
 
-/** Hash of the file as it is, without recording drift: reconciliation must look before judging. */
-function currentHashOf(service: Service, target: TargetRuntime): string | null {
+/** The file as it is, with its hash, without recording drift: reconciliation must look before judging. */
+function currentOf(service: Service, target: TargetRuntime): CurrentDocument | null {
   try {
-    return documentHash(service.hashKey, parseDocument(readDocumentText(target.path), target.path));
+    const text = readDocumentText(target.path);
+    const value = parseDocument(text, target.path);
+    return { text, value, hash: documentHash(service.hashKey, value) };
   } catch {
     return null;
   }

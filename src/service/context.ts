@@ -13,6 +13,8 @@ import type { DocumentValidator, SchemaIssue } from '../core/schema-issues.js';
 import { type ReloadHook, type Settings, SettingsSchema } from '../core/settings.js';
 import { AuditLog } from '../store/audit-log.js';
 import { type Db, openDatabase } from '../store/database.js';
+import { adoptLegacyDocuments } from '../store/documents.js';
+import { Durability } from '../store/durability.js';
 import { ExecGrantStore, ExecRequestStore } from '../store/exec-requests.js';
 import { loadInstallationKey } from '../store/installation-key.js';
 import { ProposalStore } from '../store/proposals.js';
@@ -51,6 +53,8 @@ export type Service = {
   dataDir: string;
   settings: Settings;
   db: Db;
+  /** Group commit (store/durability.ts): off unless the HTTP server turns it on. */
+  durability: Durability;
   tokens: TokenStore;
   proposals: ProposalStore;
   /** Exec requests and standing `allow-for` grants (SPEC §9). */
@@ -143,11 +147,15 @@ export function openService(dataDir: string, options: OpenOptions = {}): Service
     });
   }
   const db = openDatabase(join(root, DATABASE_FILE), { readonly: options.readonlyDatabase ?? false });
+  // Migration 010's code half (store/documents.ts): a no-op once done.
+  if (!options.readonlyDatabase) adoptLegacyDocuments(db);
+  const durability = new Durability(db, join(root, DATABASE_FILE));
   const secret = loadInstallationKey(root);
   return {
     dataDir: root,
     settings,
     db,
+    durability,
     tokens: new TokenStore(db),
     proposals: new ProposalStore(db),
     exec: new ExecRequestStore(db),
@@ -160,6 +168,12 @@ export function openService(dataDir: string, options: OpenOptions = {}): Service
     now: options.now ?? (() => new Date()),
     log: options.logger ?? pino({ level: 'silent' }),
     events: new EventEmitter<ServiceEvents>(),
-    close: () => db.close(),
+    close: () => {
+      try {
+        durability.close();
+      } finally {
+        db.close();
+      }
+    },
   };
 }

@@ -4,6 +4,7 @@ import { documentHash } from '../core/hash.js';
 import { isObject, type JsonObject } from '../core/json.js';
 import { formatPath } from '../core/path.js';
 import { readDocumentText } from '../store/document-file.js';
+import { pruneDocuments, putDocument } from '../store/documents.js';
 import { statement } from '../store/statements.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
@@ -28,7 +29,7 @@ export function parseDocument(text: string, path: string): JsonObject {
   return value;
 }
 
-type TargetRow = { last_hash: string; last_document: string };
+type TargetRow = { last_hash: string; last_document: string | null };
 
 /** The text each target's file held when last hashed, and its hash. */
 const lastHashed = new WeakMap<TargetRuntime, { text: string; hash: string }>();
@@ -60,17 +61,20 @@ export function currentDocument(service: Service, target: TargetRuntime): Curren
     | Pick<TargetRow, 'last_hash'>
     | undefined;
   if (remembered?.last_hash === hash) return { text, value, hash };
-  const row = statement(service.db, 'SELECT last_hash, last_document FROM targets WHERE name = ?').get(target.name) as
-    | TargetRow
-    | undefined;
+  // The remembered document is kept once, by hash, in `documents` (issue 14).
+  const row = statement(
+    service.db,
+    'SELECT last_hash, text AS last_document FROM targets LEFT JOIN documents ON hash = last_hash WHERE name = ?',
+  ).get(target.name) as TargetRow | undefined;
   if (row?.last_hash === hash) return { text, value, hash };
   let drifted = false;
   try {
     withAudit(service, () => {
       if (row) {
         drifted = true;
-        const previous = parseDocument(row.last_document, target.path);
-        const paths = diffDocuments(previous, value).leaves.map((leaf) => formatPath(leaf.path));
+        // Without the old text (a damaged row) the drift is still recorded, without its paths.
+        const previous = row.last_document === null ? null : parseDocument(row.last_document, target.path);
+        const paths = previous ? diffDocuments(previous, value).leaves.map((leaf) => formatPath(leaf.path)) : [];
         appendAudit(service, {
           kind: 'config.drift',
           target: target.name,
@@ -93,11 +97,18 @@ export function currentDocument(service: Service, target: TargetRuntime): Curren
 
 /** Remembers the document the service wrote or accepted; must run inside an audited transaction. */
 export function rememberDocument(service: Service, name: string, hash: string, text: string): void {
-  service.db
-    .prepare(
-      `INSERT INTO targets (name, last_hash, last_document, updated_at) VALUES (?, ?, ?, ?)
-       ON CONFLICT (name) DO UPDATE SET last_hash = excluded.last_hash, last_document = excluded.last_document,
-         updated_at = excluded.updated_at`,
-    )
-    .run(name, hash, text, service.now().toISOString());
+  putDocument(service.db, hash, text, service.now());
+  const previous = statement(service.db, 'SELECT last_hash FROM targets WHERE name = ?').get(name) as
+    | { last_hash: string }
+    | undefined;
+  statement(
+    service.db,
+    `INSERT INTO targets (name, last_hash, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (name) DO UPDATE SET last_hash = excluded.last_hash, updated_at = excluded.updated_at`,
+  ).run(name, hash, service.now().toISOString());
+  // The document this one replaces goes at once unless something still keeps it (an applied
+  // proposal's base, a live one's): a drifted document nobody proposed on is not kept (issue 14).
+  if (previous && previous.last_hash !== hash) {
+    pruneDocuments(service.db, service.settings.history.keepApplied, [previous.last_hash]);
+  }
 }

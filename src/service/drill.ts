@@ -23,6 +23,7 @@ import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { parseDocument, resolveTarget } from './document.js';
 import { executableDrift, reviewMcpServers, touchesMcpServers } from './mcp.js';
+import { proposalDocuments } from './proposal-documents.js';
 import { markedDocument } from './secrets.js';
 
 /*
@@ -104,14 +105,21 @@ function drillOne(service: Service, event: AppliedEvent, scratch: string, index:
   if (!target) return notRestorable('invalid_rollback', `The target "${event.target}" is no longer configured.`);
   const record = service.proposals.get(event.proposalId);
   if (!record) return notRestorable('invalid_rollback', `Proposal ${event.proposalId} is not in the database.`);
-  if (!record.baseDocument) {
-    return notRestorable(
-      'base_not_kept',
-      'This change predates rollback support: the document it was made against was not kept.',
-    );
+  let documents: ReturnType<typeof proposalDocuments>;
+  try {
+    documents = proposalDocuments(service, target, record);
+  } catch (error) {
+    if (!(error instanceof CountersignError)) throw error;
+    if (error.code === 'document_not_kept') {
+      return notRestorable(
+        'base_not_kept',
+        'The document this change was made against is no longer kept (it predates rollback support, or is older than the documents the installation keeps).',
+      );
+    }
+    return notRestorable('invalid_rollback', error.message);
   }
-  const before = parseDocument(record.baseDocument, target.path);
-  const after = parseDocument(record.targetDocument, target.path);
+  const before = documents.base.value;
+  const after = documents.target.value;
   // The live file, read as is: a drill must not record drift or void proposals (see above).
   const currentText = readDocumentText(target.path);
   const current = parseDocument(currentText, target.path);

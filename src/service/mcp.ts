@@ -37,6 +37,7 @@ import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import { resolveTarget } from './document.js';
 import { expireOverdue, voidAsStale } from './lifecycle.js';
+import { proposalDocuments } from './proposal-documents.js';
 
 /**
  * The smoke test's MCP client (the MCP SDK) is loaded on first use, not at start-up: it was about
@@ -279,7 +280,9 @@ export async function smokeTest(
   const env = options.env ?? process.env;
   const location = review.location ?? 'gateway';
   const label = serverLabel(review);
-  const entry = serverEntryIn(JSON.parse(record.targetDocument) as JsonObject, review.server, location);
+  // The proposed document, rebuilt from the base the proposal keeps and checked against its card.
+  const proposed = proposalDocuments(service, target, record).target;
+  const entry = serverEntryIn(proposed.value, review.server, location);
   if (!entry) fail('not_found', `The proposed document has no MCP server "${label}".`);
   const identity = { server: review.server, ...(review.location ? { location: review.location } : {}) };
 
@@ -303,7 +306,7 @@ export async function smokeTest(
 
   // The program the owner would approve must be the one that runs: check the pin first.
   if (entry.transport === 'stdio') {
-    const drift = executableDrift({ ...card, review: { mcp: [review] } }, record.targetDocument, env);
+    const drift = executableDrift({ ...card, review: { mcp: [review] } }, proposed.text, env);
     if (drift) refuseExecutableChanged(service, target, record, drift);
   }
 

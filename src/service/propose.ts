@@ -139,8 +139,8 @@ export function propose(
     publicCard,
     tokenId: caller.id,
     grantExpiresAt: null,
-    targetDocument,
-    baseDocument: current.text,
+    // No copy of either document (issue 14): the base is kept once by hash, the target rebuilt from the operations.
+    documents: { writeOperations: plan.writeOperations, base: { hash: current.hash, text: current.text } },
   };
   withAudit(service, () => {
     service.proposals.insert(record, service.now());
@@ -148,7 +148,9 @@ export function propose(
   });
 
   if (card.tier === 'allowlisted') {
-    const applied = applyProposal(service, target, record, ['pending'], {
+    const { documents, ...stored } = record;
+    const writeOperations = JSON.stringify(documents.writeOperations);
+    const applied = applyProposal(service, target, { ...stored, writeOperations }, ['pending'], {
       actor: requestedBy,
       approvedBy: null,
       stepUp: 'none',

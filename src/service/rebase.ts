@@ -2,7 +2,7 @@ import { approvalRequirements, type Card } from '../core/card.js';
 import { diffDocuments } from '../core/diff.js';
 import { CountersignError } from '../core/errors.js';
 import { canonical } from '../core/hash.js';
-import { deepEqual, isObject, type Json, type JsonObject } from '../core/json.js';
+import { deepEqual, type Json, type JsonObject } from '../core/json.js';
 import { serverEntryIn } from '../core/mcp-review.js';
 import { type Path, parsePath } from '../core/path.js';
 import { planChange } from '../core/plan.js';
@@ -13,6 +13,7 @@ import { appendAudit, proposalAuditFields, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
 import type { CurrentDocument } from './document.js';
 import { markStale } from './lifecycle.js';
+import { proposalDocuments } from './proposal-documents.js';
 import { markedDocument } from './secrets.js';
 
 /** How a target's document came to be `current`: a proposal the service applied, or an outside edit. */
@@ -75,15 +76,6 @@ export function afterBaseMoved(
   }
 }
 
-function parseJson(text: string): JsonObject | null {
-  try {
-    const value = JSON.parse(text) as Json;
-    return isObject(value) ? value : null;
-  } catch {
-    return null;
-  }
-}
-
 /** Compared in any order: a key order changed by the intervening change reorders nothing that matters. */
 function sameSet(a: readonly unknown[], b: readonly unknown[]): boolean {
   if (a.length !== b.length) return false;
@@ -102,10 +94,18 @@ function tryRebase(
   const { card, publicCard } = record;
   if (move.cause !== 'applied') return 'outside_edit';
   // Only the change just applied may lie between: the proposal must share that change's base.
-  if (move.applied.baseHash !== card.baseHash || record.baseDocument === null) return 'not_rebasable';
-  const base = parseJson(record.baseDocument);
-  const proposed = parseJson(record.targetDocument);
-  if (!base || !proposed) return 'not_rebasable';
+  if (move.applied.baseHash !== card.baseHash) return 'not_rebasable';
+  let base: JsonObject;
+  let proposed: JsonObject;
+  try {
+    // Its base from the shared documents table and its target rebuilt from it, both checked.
+    const documents = proposalDocuments(service, target, record);
+    base = documents.base.value;
+    proposed = documents.target.value;
+  } catch (error) {
+    if (error instanceof CountersignError) return 'not_rebasable';
+    throw error;
+  }
 
   const change = diffDocuments(base, proposed);
   const proposalPaths: Path[] = change.leaves.map((leaf) => leaf.path);
@@ -177,8 +177,7 @@ function tryRebase(
       {
         card: rebasedCard,
         publicCard: rebasedPublic,
-        targetDocument: `${JSON.stringify(plan.target, null, 2)}\n`,
-        baseDocument: current.text,
+        documents: { writeOperations: plan.writeOperations, base: { hash: current.hash, text: current.text } },
       },
       service.now(),
     );

@@ -1,11 +1,13 @@
-import { fail } from '../core/errors.js';
+import { CountersignError, fail } from '../core/errors.js';
 import { documentHash } from '../core/hash.js';
 import type { JsonObject } from '../core/json.js';
 import { documentAtSeq, type RestoreRequest } from '../core/restore.js';
-import { documentCandidates, documentEvents } from '../store/history.js';
+import { getDocument } from '../store/documents.js';
+import { documentEvents } from '../store/history.js';
 import type { Credential } from '../store/tokens.js';
 import type { Service, TargetRuntime } from './context.js';
 import { currentDocument, parseDocument, resolveTarget } from './document.js';
+import { proposalDocuments } from './proposal-documents.js';
 import { type ProposeOutcome, propose } from './propose.js';
 import { requireOwner } from './queries.js';
 
@@ -29,30 +31,51 @@ export function documentAfter(service: Service, target: TargetRuntime, seq: numb
       decidedBy: at.event.seq,
     });
   }
-  for (const text of documentCandidates(
-    service.db,
-    target.name,
-    at.hash,
-    at.kind === 'after' ? at.event.proposalId : null,
-  )) {
-    let value: JsonObject;
-    try {
-      value = parseDocument(text, target.path);
-    } catch {
-      continue;
-    }
-    if (documentHash(service.hashKey, value) === at.hash) return value;
-  }
+  const found = keptDocument(service, target, at.hash, at.kind === 'after' ? at.event.proposalId : null);
+  if (found) return found;
+  const keep = service.settings.history.keepApplied;
   const why =
     at.kind === 'initial'
-      ? `the document ${target.name} held before its first recorded change (event ${at.event.seq}) was never the base of a proposal, so no copy was kept`
+      ? `the document ${target.name} held before its first recorded change (event ${at.event.seq}) is not kept: it was never the base of a proposal, or is older than the bases of the last ${keep} applied changes the installation keeps`
       : at.event.kind === 'config.drift'
-        ? `it was written outside countersign (config.drift, event ${at.event.seq}) and no proposal was made against it afterwards, so no copy was kept`
-        : `the proposal that wrote it (event ${at.event.seq}) is not in the database`;
+        ? `it was written outside countersign (config.drift, event ${at.event.seq}) and is not kept: no proposal was made against it afterwards, or it is older than the last ${keep} applied changes`
+        : `the proposal that wrote it (event ${at.event.seq}) is no longer in the database or older than the last ${keep} applied changes the installation keeps documents for`;
   return fail('document_not_kept', `Cannot rebuild ${target.name} as it was after audit event ${seq}: ${why}.`, {
     seq,
     decidedBy: at.event.seq,
   });
+}
+
+/**
+ * The document with hash `hash`, from what the service keeps: the `documents` table by hash (the
+ * current document, bases of live proposals and of recent applies), else the target of the
+ * proposal that wrote it, rebuilt from that proposal's base and operations. Every candidate is
+ * parsed and hashed: only the document with exactly that hash is returned.
+ */
+function keptDocument(
+  service: Service,
+  target: TargetRuntime,
+  hash: string,
+  proposalId: string | null,
+): JsonObject | null {
+  const text = getDocument(service.db, hash);
+  if (text !== null) {
+    try {
+      const value = parseDocument(text, target.path);
+      if (documentHash(service.hashKey, value) === hash) return value;
+    } catch {
+      // A damaged row: try the proposal's own documents below.
+    }
+  }
+  const record = proposalId ? service.proposals.get(proposalId) : null;
+  if (!record || record.card.target !== target.name) return null;
+  try {
+    const rebuilt = proposalDocuments(service, target, record).target;
+    return rebuilt.hash === hash ? rebuilt.value : null;
+  } catch (error) {
+    if (error instanceof CountersignError) return null;
+    throw error;
+  }
 }
 
 /**

@@ -2,7 +2,8 @@ import { fail } from '../core/errors.js';
 import { planRollback } from '../core/rollback.js';
 import type { Credential } from '../store/tokens.js';
 import type { Service } from './context.js';
-import { currentDocument, parseDocument, resolveTarget } from './document.js';
+import { currentDocument, resolveTarget } from './document.js';
+import { proposalDocuments } from './proposal-documents.js';
 import { type ProposeOutcome, propose } from './propose.js';
 import { requireOwner } from './queries.js';
 
@@ -18,15 +19,12 @@ export function rollback(service: Service, caller: Credential, id: string): Prop
   const { card } = record;
   if (card.status !== 'applied')
     fail('not_applied', `Proposal ${id} is ${card.status}; only applied changes can be rolled back.`);
-  if (!record.baseDocument)
-    fail('not_applied', `Proposal ${id} predates rollback support; its base document was not kept.`);
   const target = resolveTarget(service, card.target);
+  // Both documents from what the proposal keeps, checked against its card: `document_not_kept`
+  // once the change is older than the installation keeps (settings `history.keepApplied`).
+  const documents = proposalDocuments(service, target, record);
   const current = currentDocument(service, target);
-  const plan = planRollback(
-    parseDocument(record.baseDocument, target.path),
-    parseDocument(record.targetDocument, target.path),
-    current.value,
-  );
+  const plan = planRollback(documents.base.value, documents.target.value, current.value);
   if (plan.kind === 'conflict') {
     fail('rollback_conflict', 'Later changes touched the same paths; roll those back first or propose a fix by hand.', {
       paths: plan.paths,

@@ -96,7 +96,11 @@ export class WebhookDispatcher {
     try {
       const immediate = setImmediate(() => {
         this.queued.delete(immediate);
-        this.fanOut(event, data);
+        // Not before the change the event announces is on disk (group commit, store/durability.ts).
+        this.service.durability.whenDurable().then(
+          () => this.fanOut(event, data),
+          (error) => this.service.log.error({ err: error, event }, 'event not delivered: its change is not durable'),
+        );
       });
       this.queued.add(immediate);
     } catch {

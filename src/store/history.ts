@@ -4,8 +4,8 @@ import { statement } from './statements.js';
 
 /*
  * Read-only queries over what the service keeps of past documents, for drills and point-in-time
- * restore: the audit events that changed a document (their hashes and paths; never values) and
- * the document texts the proposals and targets tables hold.
+ * restore: the audit events that changed a document (their hashes and paths; never values). The
+ * documents themselves are in the `documents` table, by hash (src/store/documents.ts).
  */
 
 /** A `change.applied` event: which proposal changed which target, at which seq. */
@@ -57,37 +57,4 @@ export function documentEvents(db: Db, target: string, afterSeq = 0): Array<Docu
     targetHash: row.targetHash,
     paths: row.paths ? (JSON.parse(row.paths) as string[]) : [],
   }));
-}
-
-/**
- * Document texts of `target` that may have hash `hash`: the document a proposal wrote, the
- * document proposals were made against, and the one the service last wrote or accepted.
- * Candidates only — the caller hashes each (a card's target hash can be blinded, plan.ts).
- */
-export function documentCandidates(db: Db, target: string, hash: string, proposalId: string | null): string[] {
-  const texts: string[] = [];
-  if (proposalId) {
-    const written = db
-      .prepare('SELECT target_document FROM proposals WHERE id = ? AND target = ?')
-      .pluck()
-      .get(proposalId, target) as string | undefined;
-    if (written !== undefined) texts.push(written);
-  }
-  // Plucked statements are prepared here, not shared through `statement` (see its note).
-  const bases = db
-    .prepare(
-      'SELECT base_document FROM proposals WHERE target = ? AND base_hash = ? AND base_document IS NOT NULL LIMIT 5',
-    )
-    .pluck()
-    .all(target, hash) as string[];
-  const targets = db
-    .prepare('SELECT target_document FROM proposals WHERE target = ? AND target_hash = ? LIMIT 5')
-    .pluck()
-    .all(target, hash) as string[];
-  const last = db
-    .prepare('SELECT last_document FROM targets WHERE name = ? AND last_hash = ?')
-    .pluck()
-    .get(target, hash) as string | undefined;
-  texts.push(...bases, ...targets, ...(last === undefined ? [] : [last]));
-  return [...new Set(texts)];
 }

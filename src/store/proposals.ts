@@ -1,6 +1,8 @@
 import type { Card, ProposalStatus, Resolution } from '../core/card.js';
 import { withoutWrittenValues } from '../core/mcp-review.js';
+import type { Operation } from '../core/operations.js';
 import type { Db } from './database.js';
+import { putDocument } from './documents.js';
 import { statement } from './statements.js';
 import { type FilterColumns, listRows, transitionRow } from './status-table.js';
 
@@ -17,19 +19,23 @@ export type ProposalRecord = {
   publicCard: Card;
   tokenId: string;
   grantExpiresAt: string | null;
-  /** The exact document to write on apply, as canonical-order JSON text. */
-  targetDocument: string;
-  /** The document as it was when proposed (null for rows from before rollback support). */
-  baseDocument: string | null;
+  /**
+   * The exact RFC 6902 operations (real values) from the base document — kept once in the
+   * `documents` table under `card.baseHash` — to the document an apply writes, as JSON text.
+   * Parsed only where a document is rebuilt (src/service/proposal-documents.ts).
+   */
+  writeOperations: string;
 };
+
+/** What a new or rebased proposal stores: its exact operations, and the base they apply to (kept once, by hash). */
+export type ProposalDocuments = { writeOperations: readonly Operation[]; base: { hash: string; text: string } };
 
 type Row = {
   id: string;
   status: ProposalStatus;
   token_id: string;
   card: string;
-  target_document: string;
-  base_document: string | null;
+  operations: string | null;
   resolution: string | null;
   grant_expires_at: string | null;
 };
@@ -57,8 +63,7 @@ function fromRow(row: Row): ProposalRecord {
     publicCard: publicCardOf(card, parts),
     tokenId: row.token_id,
     grantExpiresAt: row.grant_expires_at,
-    targetDocument: row.target_document,
-    baseDocument: row.base_document,
+    writeOperations: row.operations ?? '[]',
   };
 }
 
@@ -69,16 +74,18 @@ const filterColumns: FilterColumns<ProposalFilter> = { status: 'status', agentId
 export class ProposalStore {
   constructor(private readonly db: Db) {}
 
-  insert(record: Omit<ProposalRecord, 'publicCard'> & { publicCard: Card }, now: Date): void {
-    const { card, publicCard } = record;
+  /** Stores a new proposal and, unless it is kept already, its base document; run inside the audited transaction. */
+  insert(record: Omit<ProposalRecord, 'writeOperations'> & { documents: ProposalDocuments }, now: Date): void {
+    const { card, publicCard, documents } = record;
+    putDocument(this.db, documents.base.hash, documents.base.text, now);
     const { status, resolution, ...rest } = card;
     const staticCard = { ...rest, public: { changes: publicCard.changes, operations: publicCard.operations } };
     statement(
       this.db,
       `INSERT INTO proposals (id, target, status, tier, token_id, agent_id, session_key, base_hash, patch_hash,
-           target_hash, created_at, expires_at, card, target_document, base_document, resolution, grant_expires_at, updated_at)
+           target_hash, created_at, expires_at, card, operations, resolution, grant_expires_at, updated_at)
          VALUES (@id, @target, @status, @tier, @tokenId, @agentId, @sessionKey, @baseHash, @patchHash,
-           @targetHash, @createdAt, @expiresAt, @card, @targetDocument, @baseDocument, @resolution, NULL, @updatedAt)`,
+           @targetHash, @createdAt, @expiresAt, @card, @operations, @resolution, NULL, @updatedAt)`,
     ).run({
       id: card.id,
       target: card.target,
@@ -93,8 +100,7 @@ export class ProposalStore {
       createdAt: card.createdAt,
       expiresAt: card.expiresAt,
       card: JSON.stringify(staticCard),
-      targetDocument: record.targetDocument,
-      baseDocument: record.baseDocument,
+      operations: JSON.stringify(documents.writeOperations),
       resolution: resolution ? JSON.stringify(resolution) : null,
       updatedAt: now.toISOString(),
     });
@@ -140,23 +146,24 @@ export class ProposalStore {
   }
 
   /**
-   * Carries a pending proposal over to a new base (a rebase): its card, public card, documents
-   * and hashes are replaced in one statement, and only if it is still pending with the patch
+   * Carries a pending proposal over to a new base (a rebase): its card, public card, operations,
+   * base and hashes are replaced in one statement, and only if it is still pending with the patch
    * hash the caller rebased from — an approval or a second rebase racing this one wins or loses
    * whole. Status, resolution, expiry, requester and token stay as they were.
    */
   rebase(
     id: string,
     from: { patchHash: string },
-    to: { card: Card; publicCard: Card; targetDocument: string; baseDocument: string },
+    to: { card: Card; publicCard: Card; documents: ProposalDocuments },
     now: Date,
   ): boolean {
+    putDocument(this.db, to.documents.base.hash, to.documents.base.text, now);
     const { status: _status, resolution: _resolution, ...rest } = to.card;
     const staticCard = { ...rest, public: { changes: to.publicCard.changes, operations: to.publicCard.operations } };
     const result = statement(
       this.db,
       `UPDATE proposals SET card = @card, base_hash = @baseHash, patch_hash = @patchHash, target_hash = @targetHash,
-           target_document = @targetDocument, base_document = @baseDocument, updated_at = @now
+           operations = @operations, updated_at = @now
          WHERE id = @id AND status = 'pending' AND patch_hash = @previousPatchHash`,
     ).run({
       id,
@@ -164,8 +171,7 @@ export class ProposalStore {
       baseHash: to.card.baseHash,
       patchHash: to.card.patchHash,
       targetHash: to.card.targetHash,
-      targetDocument: to.targetDocument,
-      baseDocument: to.baseDocument,
+      operations: JSON.stringify(to.documents.writeOperations),
       now: now.toISOString(),
       previousPatchHash: from.patchHash,
     });

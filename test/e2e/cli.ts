@@ -113,7 +113,8 @@ export type Server = {
   stop: () => Promise<void>;
 };
 
-const listening = /countersign listening on (http:\/\/127\.0\.0\.1:\d+)/;
+// The banner, or with --json its first line's `listening`.
+const listening = /(?:countersign listening on |"listening":")(http:\/\/127\.0\.0\.1:\d+)/;
 
 /** Waits for a child to exit; SIGKILLs it if it has not after `graceMs`. */
 function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
@@ -285,3 +286,20 @@ export async function agentProposesMcp(server: Server, agentToken: string): Prom
  * and a loaded 2-core machine can make a single CLI start take a second or more.
  */
 export const e2eTimeout = 60_000;
+
+/** Every audit event, oldest first, paging through `GET /v1/audit` as an owner would. */
+export async function allEvents<T extends { seq: number }>(server: { url: string }, token: string): Promise<T[]> {
+  const events: T[] = [];
+  for (;;) {
+    const after = events.at(-1)?.seq ?? 0;
+    const page = await http<{ events: T[] }>(server, 'GET', `/v1/audit?after=${after}&limit=1000`, token);
+    events.push(...page.body.events);
+    if (page.body.events.length < 1000) return events;
+  }
+}
+
+/** Resolves once a child has exited (at once if it already has). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}

@@ -1,10 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import { createHmac, hkdfSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import stableStringify from 'json-stable-stringify';
 import { describe, expect, it } from 'vitest';
-import { e2eTimeout, http, init, serve, tempDir } from './cli.js';
+import { allEvents, e2eTimeout, exited, http, init, serve, tempDir } from './cli.js';
 
 /** SPEC §1, computed here independently of the service: HMAC-SHA256 under the installation's derived key. */
 const hashOf = (dataDir: string, value: unknown) => {
@@ -16,21 +15,6 @@ const hashOf = (dataDir: string, value: unknown) => {
 };
 const levels = ['off', 'low', 'medium', 'high'];
 type AuditEvent = { seq: number; kind: string; targetHash: string | null };
-
-async function allEvents(server: { url: string }, token: string): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
-  for (;;) {
-    const after = events.at(-1)?.seq ?? 0;
-    const page = await http<{ events: AuditEvent[] }>(server, 'GET', `/v1/audit?after=${after}&limit=1000`, token);
-    events.push(...page.body.events);
-    if (page.body.events.length < 1000) return events;
-  }
-}
-
-function exited(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
 
 describe('crash safety', () => {
   it(
@@ -78,7 +62,7 @@ describe('crash safety', () => {
         const restarted = await serve(t, installed.dataDir, ['--rate-limit', 'off']);
         const config = await http<{ hash: string }>(restarted, 'GET', '/v1/config', installed.ownerToken);
         expect(config.body.hash).toBe(hashOf(installed.dataDir, onDisk));
-        const events = await allEvents(restarted, installed.ownerToken);
+        const events = await allEvents<AuditEvent>(restarted, installed.ownerToken);
         const appliedEvents = events.filter((event) => event.kind === 'change.applied');
         applied = appliedEvents.length;
         const lastApplied = appliedEvents.at(-1);

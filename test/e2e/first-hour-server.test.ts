@@ -45,6 +45,27 @@ async function propose(server: { url: string }, agentToken: string, patch: unkno
 }
 
 describe.concurrent('serve: what a new user sees (real CLI)', { timeout: e2eTimeout }, () => {
+  it('serve --json prints the start-up block as one JSON line, tokens included on a first start', async (t) => {
+    const dataDir = join(tempDir(t), 'data');
+    const server = await serve(t, dataDir, ['--init', '--json', '--log-level', 'info']);
+    await http(server, 'GET', '/healthz', null);
+    // Every stdout line is JSON (fastify's own "listening" log may come first); one is the banner.
+    const lines = server
+      .stdout()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+    const banner = lines.find((line) => 'listening' in line);
+    expect(banner).toMatchObject({
+      listening: server.url,
+      ui: `${server.url}/ui/`,
+      docs: `${server.url}/docs`,
+      initialised: { ownerToken: expect.stringMatching(/^cs_owner_/), agentToken: expect.stringMatching(/^cs_agent_/) },
+    });
+    const owner = await http(server, 'GET', '/v1/status', banner.initialised.ownerToken);
+    expect(owner.status).toBe(200);
+  });
+
   it('serve --init prints the tokens, how to use them and the /ui/ address as one block after listening', async (t) => {
     const dataDir = join(tempDir(t), 'data');
     // Request logs on (info), as `npm start` runs it.

@@ -15,6 +15,7 @@
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rebuildDocument } from '../../src/core/documents.js';
 import { CountersignError } from '../../src/core/errors.js';
 import { documentHash } from '../../src/core/hash.js';
 import { deepEqual, isIdKeyed, isObject, type Json, type JsonObject } from '../../src/core/json.js';
@@ -285,6 +286,8 @@ function comparable(outcome: Outcome): unknown {
   return {
     ...outcome,
     target: redactValue(policy.redactPatterns, outcome.target, []),
+    // The exact operations carry real values, as the target does: they are stored, never shown.
+    writeOperations: null,
     targetHash: null,
     patchHash: null,
   };
@@ -314,6 +317,10 @@ describe('hostile proposals at the core: planChange', () => {
             return;
           }
           if (outcome.kind === 'unchanged') return;
+          // (d) What is stored instead of the target (issue 14) rebuilds it exactly from the real
+          // base, secrets restored where the proposer wrote "[redacted]" or moved one: same hash.
+          const rebuilt = rebuildDocument(JSON.parse(JSON.stringify(base)) as JsonObject, outcome.writeOperations);
+          expect(documentHash(KEY, rebuilt)).toBe(documentHash(KEY, outcome.target));
           const veiledPlaces = placesOf(policy.redactPatterns, veilDocument(base), form);
           const shown = veiledPlaces?.shown ?? new Set<string>(writtenText);
           const hidden = veiledPlaces?.hidden ?? new Set<string>();

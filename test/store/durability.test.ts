@@ -5,6 +5,7 @@ import { CountersignError } from '../../src/core/errors.js';
 import { documentHash } from '../../src/core/hash.js';
 import { reconcileIntents } from '../../src/service/apply.js';
 import { openService } from '../../src/service/context.js';
+import { proposalDocuments } from '../../src/service/proposal-documents.js';
 import { writeDocumentAtomic } from '../../src/store/document-file.js';
 import { type Harness, installation, tempDir } from '../support/harness.js';
 
@@ -130,7 +131,9 @@ describe('start-up reconciles an apply interrupted by a crash', () => {
         }),
         new Date().toISOString(),
       );
-    if (writeTarget) writeDocumentAtomic(h.configPath, record?.targetDocument ?? '');
+    const target = h.service.targets.get('openclaw');
+    if (writeTarget && record && target)
+      writeDocumentAtomic(h.configPath, proposalDocuments(h.service, target, record).target.text);
     return { h, card };
   }
 

@@ -80,7 +80,7 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
       open.add(close);
       for (const event of webhookEvents) {
         // Runs inside the decision that emitted the event: it must not throw.
-        const listener = (data: unknown) => {
+        const send = (data: unknown) => {
           try {
             nextId += 1;
             // Inert like webhook bodies (src/core/webhooks.ts): same JSON value, no raw invisible characters.
@@ -89,6 +89,14 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
             request.log.warn({ err: error }, 'could not write to an event stream');
             close();
           }
+        };
+        // An event announces a committed change: it leaves once that change is on disk (group
+        // commit, store/durability.ts), in order, and a stream whose change cannot be made durable ends.
+        const listener = (data: unknown) => {
+          service.durability.whenDurable().then(
+            () => send(data),
+            () => close(),
+          );
         };
         listeners.push([event, listener]);
         (service.events as unknown as NodeJS.EventEmitter).on(event, listener);
