@@ -54,16 +54,33 @@ export function editDistance(a: string, b: string, limit = 2): number {
   return (rows[a.length] as number[])[b.length] as number;
 }
 
+/**
+ * A typo is a handful of keys; a proposal adding thousands (10,000 new chat groups) is a bulk
+ * addition, and comparing each new key with every sibling would cost new × existing edit
+ * distances (seconds on a large document). Past this many, new keys are listed without a guess.
+ */
+const MAX_SIMILARITY_SEARCHES = 64;
+
+/** One object's keys, read once per proposal however many new keys land in it. */
+type Siblings = { keys: readonly string[]; folded: Map<string, string> };
+
+function siblingsOf(value: JsonObject): Siblings {
+  const keys = Object.keys(value);
+  const folded = new Map<string, string>();
+  for (const key of keys) if (!folded.has(key.toLowerCase())) folded.set(key.toLowerCase(), key);
+  return { keys, folded };
+}
+
 /** The existing sibling a new key was probably meant to be, if one is close enough to say so. */
-function similarSibling(key: string, siblings: readonly string[]): string | undefined {
-  const folded = key.toLowerCase();
-  const sameButCase = siblings.find((sibling) => sibling.toLowerCase() === folded);
+function similarSibling(key: string, siblings: Siblings): string | undefined {
+  const sameButCase = siblings.folded.get(key.toLowerCase());
   if (sameButCase !== undefined) return sameButCase;
   // Short keys are close to everything; one letter in four is a typo, more is another word.
   const limit = key.length >= 8 ? 2 : key.length >= 4 ? 1 : 0;
   if (limit === 0) return undefined;
   let best: { key: string; distance: number } | undefined;
-  for (const sibling of siblings) {
+  for (const sibling of siblings.keys) {
+    if (Math.abs(sibling.length - key.length) > limit) continue;
     const distance = editDistance(key, sibling, limit);
     if (distance <= limit && (best === undefined || distance < best.distance)) best = { key: sibling, distance };
   }
@@ -86,6 +103,8 @@ export function newKeysOf(
   hidden: (path: Path) => boolean = () => false,
 ): NewKey[] {
   const found = new Map<string, NewKey>();
+  const siblingsByParent = new Map<JsonObject, Siblings>();
+  let searches = 0;
   for (const leaf of leaves) {
     if (leaf.op !== 'add') continue;
     let value: Json | undefined = base;
@@ -102,7 +121,16 @@ export function newKeysOf(
         const parent = leaf.path.slice(0, depth);
         const path = format([...parent, { key: segment.key }]);
         if (!found.has(path)) {
-          const similar = hidden(parent) ? undefined : similarSibling(segment.key, Object.keys(value));
+          let similar: string | undefined;
+          if (!hidden(parent) && searches < MAX_SIMILARITY_SEARCHES) {
+            searches += 1;
+            let siblings = siblingsByParent.get(value);
+            if (!siblings) {
+              siblings = siblingsOf(value);
+              siblingsByParent.set(value, siblings);
+            }
+            similar = similarSibling(segment.key, siblings);
+          }
           found.set(
             path,
             similar === undefined ? { path } : { path, similarTo: format([...parent, { key: similar }]) },

@@ -17,6 +17,15 @@ const base: JsonObject = {
 };
 
 describe('new keys on the card', () => {
+  it('a bulk addition lists every new key but guesses a likely one only for the first 64 (new × existing comparisons would be quadratic)', () => {
+    const groups = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`group-${100000 + i}`, { on: true }]));
+    const bulk = Object.fromEntries(Array.from({ length: 500 }, (_, i) => [`group-${200000 + i}`, { on: true }]));
+    const found = newKeys({ groups }, { groups: { ...groups, ...bulk } });
+    expect(found).toHaveLength(500);
+    expect(found.filter((key) => key.similarTo !== undefined).length).toBeLessThanOrEqual(64);
+    expect(found[0]?.similarTo).toMatch(/^groups\.group-/);
+  });
+
   it('a misspelt top-level key is new, and names the key it was probably meant to be', () => {
     expect(newKeys(base, { ...base, comands: { mcp: true } })).toEqual([{ path: 'comands', similarTo: 'commands' }]);
   });
