@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { type Schema, type SchemaDraft, Validator, validate } from '@cfworker/json-schema';
+import type { Schema, SchemaDraft } from '@cfworker/json-schema';
 import { SetupError } from '../core/errors.js';
 import { isObject, type Json, type JsonObject } from '../core/json.js';
 import { anchorEmbeddedDefinitions, defaultsFiller } from '../core/json-schema.js';
@@ -32,6 +33,11 @@ export function loadSchemaValidator(file: string): DocumentValidator {
 /** Validators by file identity: a process that opens several installations reads each schema once. */
 const loaded = new Map<string, DocumentValidator>();
 
+// Loaded only when a target has a schema (about 3 MB resident): `--schema none` installations
+// never pay for it.
+const require = createRequire(import.meta.url);
+const jsonSchema = () => require('@cfworker/json-schema') as typeof import('@cfworker/json-schema');
+
 /** The draft a schema declares in `$schema`; draft-07 when it says none (as ajv assumed). */
 export function schemaDraft(schema: JsonObject): SchemaDraft {
   const declared = typeof schema.$schema === 'string' ? schema.$schema : '';
@@ -46,6 +52,7 @@ export function schemaDraft(schema: JsonObject): SchemaDraft {
  * `$ref`s all resolve. Used at start-up and by `schema refresh` before anything is stored.
  */
 export function schemaValidator(value: unknown): DocumentValidator {
+  const { Validator, validate } = jsonSchema();
   if (!isObject(value)) throw new Error('a JSON Schema is a JSON object');
   const schema = anchorEmbeddedDefinitions(value);
   const draft = schemaDraft(schema);
