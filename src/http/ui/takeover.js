@@ -35,6 +35,26 @@ export function takeoverBar(container, call) {
     return renderNormal(status, problem);
   }
 
+  /**
+   * A form's submit handler that sends once at a time (a double click is one request), re-reads
+   * the status after it, and shows a refusal in the bar instead of losing it.
+   */
+  function submitOnce(status, send, ready = () => true) {
+    return async (event) => {
+      event.preventDefault();
+      if (sending || !ready()) return;
+      sending = true;
+      try {
+        await send();
+        await refresh();
+      } catch (error) {
+        render(status, error);
+      } finally {
+        sending = false;
+      }
+    };
+  }
+
   function renderFrozen(status, problem) {
     const totp = h('input', {
       id: 'unfreeze-totp',
@@ -51,22 +71,12 @@ export function takeoverBar(container, call) {
       {
         class: 'unfreeze-form',
         autocomplete: 'off',
-        onsubmit: async (event) => {
-          event.preventDefault();
-          if (sending) return;
-          sending = true;
-          try {
-            const body = {};
-            if (totp.value.trim()) body.totp = totp.value.trim();
-            if (reason.value.trim()) body.reason = reason.value.trim();
-            await call('POST', 'v1/unfreeze', body);
-            await refresh();
-          } catch (error) {
-            render(status, error);
-          } finally {
-            sending = false;
-          }
-        },
+        onsubmit: submitOnce(status, async () => {
+          const body = {};
+          if (totp.value.trim()) body.totp = totp.value.trim();
+          if (reason.value.trim()) body.reason = reason.value.trim();
+          await call('POST', 'v1/unfreeze', body);
+        }),
       },
       h(
         'div',
@@ -141,20 +151,14 @@ export function takeoverBar(container, call) {
         {
           class: 'takeover-bar freeze-form',
           autocomplete: 'off',
-          onsubmit: async (event) => {
-            event.preventDefault();
-            if (sending || !reason.value.trim()) return;
-            sending = true;
-            try {
+          onsubmit: submitOnce(
+            status,
+            async () => {
               await call('POST', 'v1/freeze', { reason: reason.value.trim() });
               asking = false;
-              await refresh();
-            } catch (error) {
-              render(status, error);
-            } finally {
-              sending = false;
-            }
-          },
+            },
+            () => reason.value.trim() !== '',
+          ),
         },
         h(
           'div',
