@@ -6,11 +6,11 @@
 import type { FastifyRequest } from 'fastify';
 import pino from 'pino';
 import type * as AuthModule from '../../src/http/auth.js';
-import type * as QueriesModule from '../../src/service/queries.js';
+import type * as ConfigViewModule from '../../src/service/config-view.js';
 import { app, context, distRoot } from '../lib/dist.js';
 
 const { callerOf } = (await import(new URL('http/auth.js', distRoot).href)) as typeof AuthModule;
-const { readConfig } = (await import(new URL('service/queries.js', distRoot).href)) as typeof QueriesModule;
+const { uncachedConfig } = (await import(new URL('service/config-view.js', distRoot).href)) as typeof ConfigViewModule;
 
 const data = process.argv[2];
 if (!data) throw new Error('usage: config.ts DATA_DIR');
@@ -18,7 +18,7 @@ const service = context.openService(data, { logger: pino({ level: 'silent' }) })
 const server = await app.buildApp(service, { rateLimit: false, logRequests: false });
 server.get('/bench/config-uncached', async (request: FastifyRequest) => {
   callerOf(request);
-  return readConfig(service, undefined);
+  return uncachedConfig(service, undefined);
 });
 const address = await server.listen({ host: '127.0.0.1', port: 0 });
 process.stdout.write(`${JSON.stringify({ address })}\n`);

@@ -1,5 +1,6 @@
 import { type BigIntStats, lstatSync } from 'node:fs';
 import { sha256 } from '../core/hash.js';
+import type { JsonObject } from '../core/json.js';
 import { readDocumentText } from '../store/document-file.js';
 import { statement } from '../store/statements.js';
 import type { Service, TargetRuntime } from './context.js';
@@ -67,6 +68,17 @@ function lastHash(service: Service, name: string): string | undefined {
   return row?.last_hash;
 }
 
+/** `GET /v1/config`'s answer for a document as read: its target, its hash, its secrets redacted. */
+function configOf(target: TargetRuntime, current: { value: JsonObject; hash: string }) {
+  return { target: target.name, hash: current.hash, config: redactedDocument(target, current.value, current.hash) };
+}
+
+/** The same answer read, parsed and redacted afresh, with no cache: what the route did before issue 14 (bench/). */
+export function uncachedConfig(service: Service, name: string | undefined) {
+  const target = resolveTarget(service, name);
+  return configOf(target, currentDocument(service, target));
+}
+
 /**
  * The redacted document of `target` as `GET /v1/config` sends it, computed again only when the
  * file's stamp or the hash the service last recorded for it moved. The stamp catches every outside
@@ -88,11 +100,7 @@ export function readConfigView(service: Service, name: string | undefined): Conf
     }
   }
   const current = currentDocument(service, target);
-  const body = JSON.stringify({
-    target: target.name,
-    hash: current.hash,
-    config: redactedDocument(target, current.value, current.hash),
-  });
+  const body = JSON.stringify(configOf(target, current));
   const view: ConfigView = { target: target.name, hash: current.hash, body, etag: `"${sha256(body).slice(7)}"` };
   // Remembered only when the service recorded this hash (it could not while the database is unwritable).
   if (stamp && lastHash(service, target.name) === current.hash) {
@@ -114,6 +122,9 @@ function currentText(path: string): string | null {
 /**
  * RFC 9110 §13.1.2: `If-None-Match` matches when it is `*` or lists the current tag, compared
  * weakly (a `W/` prefix is ignored). Anything malformed matches nothing, so the full body is sent.
+ * Not jshttp's `fresh`: it answers "stale" to any request carrying `Cache-Control: no-cache`, and
+ * `fetch` adds exactly that to every request with `If-None-Match`, so no agent using fetch would
+ * ever get a 304; a conditional request is itself the revalidation no-cache asks for.
  */
 export function noneMatch(header: string | string[] | undefined, etag: string): boolean {
   if (header === undefined) return false;

@@ -1,12 +1,9 @@
 import type { Card } from '../core/card.js';
 import { fail } from '../core/errors.js';
-import type { JsonObject } from '../core/json.js';
 import type { ProposalFilter, ProposalRecord } from '../store/proposals.js';
 import type { Credential } from '../store/tokens.js';
 import type { Service } from './context.js';
-import { currentDocument, resolveTarget } from './document.js';
 import { expireOverdue } from './lifecycle.js';
-import { redactedDocument } from './secrets.js';
 
 export function requireOwner(caller: Credential): void {
   if (caller.role !== 'owner') fail('forbidden', 'This needs an owner token.');
@@ -31,17 +28,4 @@ export function getProposalRecord(service: Service, caller: Credential, id: stri
 
 export function getProposal(service: Service, caller: Credential, id: string): Card {
   return getProposalRecord(service, caller, id).card;
-}
-
-export function readConfig(
-  service: Service,
-  target: string | undefined,
-): { target: string; hash: string; config: JsonObject } {
-  const runtime = resolveTarget(service, target);
-  const current = currentDocument(service, runtime);
-  return {
-    target: runtime.name,
-    hash: current.hash,
-    config: redactedDocument(runtime, current.value, current.hash),
-  };
 }
