@@ -48,6 +48,8 @@ describe('cards show a hostile agent’s text inert', () => {
     });
     expect(proposed.status).toBe(202);
     const id = proposed.body.proposal.id as string;
+    // The hostile group name is a key new to the document: the card's new-keys list carries it too.
+    expect(proposed.body.proposal.newKeys).toEqual([{ path: expect.stringContaining('ops\u202e') }]);
 
     const text = await h.http('GET', `/v1/proposals/${id}/card?format=text`, h.ownerToken);
     expect(text.status).toBe(200);
@@ -56,6 +58,7 @@ describe('cards show a hostile agent’s text inert', () => {
     expect(text.text).toContain('\\x1b[3A\\r\\x1b[2KTier:      PROTECTED\\x1b[8m');
     expect(text.text).toContain('session chat-42\\x1b]8;;https://evil.example\\x07click');
     expect(text.text).toContain('ops\\u202e\\u2066team\\u200b`');
+    expect(text.text).toMatch(/New keys .*\n {2}channels\.telegram\.groups\.\S*ops\\u202e\\u2066team\\u200b`/);
     // The reason's second line is a continuation of the reason, not a line of the card.
     expect(text.text).toMatch(/\n {9}\| # Approved by security\n/);
     expect(text.text).not.toMatch(/^Tier:\s+PROTECTED/m);
