@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { onTestFinished } from 'vitest';
+import { expect, onTestFinished } from 'vitest';
 import { documentHash } from '../../src/core/hash.js';
 import { buildApp } from '../../src/http/app.js';
 import { openService, type Service } from '../../src/service/context.js';
@@ -146,4 +146,18 @@ export async function installation(options: InstallationOptions = {}): Promise<H
       return { status: response.status, body: parsed, text, headers: response.headers };
     },
   };
+}
+
+/** The agent proposes `patch`; unless it applied at once, the owner approves it (typing the phrase when asked). Returns the proposal id. */
+export async function proposeAndApply(h: Harness, patch: unknown): Promise<string> {
+  const proposed = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch });
+  const card = proposed.json().proposal;
+  if (proposed.json().status !== 'applied') {
+    const approved = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
+      patchHash: card.patchHash,
+      confirm: card.approval.confirmPhrase ?? undefined,
+    });
+    expect(approved.statusCode, approved.body).toBe(200);
+  }
+  return card.id;
 }

@@ -9,7 +9,7 @@ import { openService } from '../../src/service/context.js';
 import { runDrill } from '../../src/service/drill.js';
 import { cli, http, init, ownerEnv, serve, tempDir } from '../e2e/cli.js';
 import { approveCard, executable, mcpInstallation, proposeServers } from '../mcp/support.js';
-import { type Harness, tempDir as harnessTempDir, installation } from '../support/harness.js';
+import { type Harness, tempDir as harnessTempDir, installation, proposeAndApply } from '../support/harness.js';
 
 /*
  * Rollback drills (SPEC §11, issue 13). The first block runs the real CLI against real SQLite
@@ -211,19 +211,6 @@ describe('countersign drill (real CLI, real SQLite, real files)', () => {
   });
 });
 
-async function applyAsOwner(h: Harness, patch: unknown): Promise<string> {
-  const proposed = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch });
-  const card = proposed.json().proposal;
-  if (proposed.json().status !== 'applied') {
-    const approved = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
-      patchHash: card.patchHash,
-      confirm: card.approval.confirmPhrase ?? undefined,
-    });
-    expect(approved.statusCode, approved.body).toBe(200);
-  }
-  return card.id;
-}
-
 async function drill(h: Harness, body: unknown = {}, token: string | null = h.ownerToken) {
   return h.request('POST', '/v1/drill', token, body);
 }
@@ -231,7 +218,7 @@ async function drill(h: Harness, body: unknown = {}, token: string | null = h.ow
 describe('POST /v1/drill', () => {
   it('is for owners only, and bad bodies are refused before anything is recorded', async () => {
     const h = await installation();
-    await applyAsOwner(h, { gateway: { port: 18790 } });
+    await proposeAndApply(h, { gateway: { port: 18790 } });
     expect((await drill(h, {}, h.agentToken)).json().error.code).toBe('forbidden');
     expect((await drill(h, {}, null)).statusCode).toBe(401);
     for (const body of [{ last: 0 }, { last: 501 }, { last: 'all' }, { last: 1, extra: true }, { target: '' }]) {
@@ -247,7 +234,7 @@ describe('POST /v1/drill', () => {
 
   it('a change an outside edit overwrote is not restorable, and the drill itself records no drift', async () => {
     const h = await installation();
-    const id = await applyAsOwner(h, { gateway: { port: 18790 } });
+    const id = await proposeAndApply(h, { gateway: { port: 18790 } });
     const edited = { ...h.document(), gateway: { ...(h.document().gateway as object), port: 1 } };
     writeFileSync(h.configPath, `${JSON.stringify(edited, null, 2)}\n`);
     const kinds = h.auditKinds();
@@ -265,7 +252,7 @@ describe('POST /v1/drill', () => {
 
   it('a change whose rollback the current policy blocks is not restorable', async () => {
     const h = await installation({ policyEdit: () => {} });
-    const id = await applyAsOwner(h, { gateway: { port: 18790 } });
+    const id = await proposeAndApply(h, { gateway: { port: 18790 } });
     // The owner tightened the policy afterwards: gateway.port may no longer change at all.
     const policyPath = join(dirname(h.dir), 'policy.json');
     const policy = JSON.parse(readFileSync(policyPath, 'utf8'));
@@ -309,7 +296,7 @@ describe('POST /v1/drill', () => {
 
   it('secrets never reach the report or the audit event', async () => {
     const h = await installation();
-    await applyAsOwner(h, { channels: { telegram: { botToken: '999:ROTATED_SECRET_123' } } });
+    await proposeAndApply(h, { channels: { telegram: { botToken: '999:ROTATED_SECRET_123' } } });
     const response = await drill(h);
     expect(response.json().changes[0].restorable).toBe(true);
     expect(response.body).not.toContain('ROTATED_SECRET');

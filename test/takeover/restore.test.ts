@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { documentHash } from '../../src/core/hash.js';
 import { documentAtSeq } from '../../src/core/restore.js';
 import { cli, http, init, ownerEnv, serve, tempDir } from '../e2e/cli.js';
-import { type Harness, installation } from '../support/harness.js';
+import { type Harness, installation, proposeAndApply } from '../support/harness.js';
 
 /*
  * Point-in-time restore (issue 13): `countersign restore --to SEQ` proposes the document as it
@@ -126,19 +126,6 @@ describe('countersign restore (real CLI, real SQLite, real files)', () => {
   });
 });
 
-async function applyAsOwner(h: Harness, patch: unknown): Promise<string> {
-  const proposed = await h.request('POST', '/v1/proposals', h.agentToken, { baseHash: h.currentHash(), patch });
-  const card = proposed.json().proposal;
-  if (proposed.json().status !== 'applied') {
-    const approved = await h.request('POST', `/v1/proposals/${card.id}/approve`, h.ownerToken, {
-      patchHash: card.patchHash,
-      confirm: card.approval.confirmPhrase ?? undefined,
-    });
-    expect(approved.statusCode, approved.body).toBe(200);
-  }
-  return card.id;
-}
-
 function seqOf(h: Harness, kind: string, proposalId?: string): number {
   const events = h.service.audit.list({ limit: 1000 });
   const event = events.filter((item) => item.kind === kind && (!proposalId || item.proposalId === proposalId)).at(-1);
@@ -155,7 +142,7 @@ function outsideEdit(h: Harness, edit: (document: Record<string, unknown>) => vo
 describe('POST /v1/restore', () => {
   it('owners only; a malformed body is a 400 and proposes nothing', async () => {
     const h = await installation();
-    await applyAsOwner(h, { gateway: { port: 18790 } });
+    await proposeAndApply(h, { gateway: { port: 18790 } });
     const agent = await h.request('POST', '/v1/restore', h.agentToken, { toSeq: 1 });
     expect([agent.statusCode, agent.json().error.code]).toEqual([403, 'forbidden']);
     for (const body of [
@@ -175,7 +162,7 @@ describe('POST /v1/restore', () => {
   it('is classified like any other proposal: an allowlisted restore applies at once', async () => {
     const h = await installation();
     const original = h.currentHash();
-    const id = await applyAsOwner(h, { agents: { defaults: { thinkingDefault: 'high' } } });
+    const id = await proposeAndApply(h, { agents: { defaults: { thinkingDefault: 'high' } } });
     const response = await h.request('POST', '/v1/restore', h.ownerToken, {
       toSeq: seqOf(h, 'change.applied', id) - 1,
     });
@@ -193,7 +180,7 @@ describe('POST /v1/restore', () => {
         (policy.rules as unknown[]).push({ id: 'auth-token', match: ['gateway.auth.token'], tier: 'blocked' });
       },
     });
-    const id = await applyAsOwner(h, { gateway: { port: 18790 } });
+    const id = await proposeAndApply(h, { gateway: { port: 18790 } });
     const seq = seqOf(h, 'change.applied', id);
     // Someone rotated the gateway token by hand; gateway.auth is blocked, so no proposal may put the old one back.
     outsideEdit(h, (document) => {
@@ -210,7 +197,7 @@ describe('POST /v1/restore', () => {
 
   it('a document written outside countersign and never proposed on is not kept: document_not_kept', async () => {
     const h = await installation();
-    await applyAsOwner(h, { gateway: { port: 18790 } });
+    await proposeAndApply(h, { gateway: { port: 18790 } });
     outsideEdit(h, (document) => {
       (document.gateway as { port: number }).port = 1;
     });
@@ -227,7 +214,7 @@ describe('POST /v1/restore', () => {
 
     // A drifted document that a proposal was later made against is kept (as that proposal's base).
     const secondDrift = seqOf(h, 'config.drift');
-    await applyAsOwner(h, { gateway: { reload: { mode: 'off' } } });
+    await proposeAndApply(h, { gateway: { reload: { mode: 'off' } } });
     const restored = await h.request('POST', '/v1/restore', h.ownerToken, { toSeq: secondDrift });
     expect(restored.statusCode).toBe(202);
     const card = restored.json().proposal;
@@ -237,9 +224,9 @@ describe('POST /v1/restore', () => {
 
   it('a secret is restored without being shown on the card', async () => {
     const h = await installation();
-    const id = await applyAsOwner(h, { gateway: { port: 18790 } });
+    const id = await proposeAndApply(h, { gateway: { port: 18790 } });
     const seq = seqOf(h, 'change.applied', id);
-    await applyAsOwner(h, { channels: { telegram: { botToken: '999:ROTATED_SECRET_123' } } });
+    await proposeAndApply(h, { channels: { telegram: { botToken: '999:ROTATED_SECRET_123' } } });
     const response = await h.request('POST', '/v1/restore', h.ownerToken, { toSeq: seq });
     expect(response.statusCode).toBe(202);
     expect(response.body).not.toContain('ROTATED_SECRET');
