@@ -84,3 +84,16 @@ export function inspectJson(value: unknown, limits: JsonLimits = jsonLimitsDefau
   }
   return null;
 }
+
+/**
+ * Freezes a parsed document and everything in it. A document shared between requests (the
+ * service's snapshot of the current file) is frozen so that code which mutated it in place
+ * would throw at once instead of silently changing what later requests are judged against.
+ */
+export function deepFreeze<T extends Json>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child as Json);
+  }
+  return value;
+}

@@ -1,10 +1,11 @@
 import { diffDocuments } from '../core/diff.js';
 import { fail } from '../core/errors.js';
 import { documentHash } from '../core/hash.js';
-import { isObject, type JsonObject } from '../core/json.js';
+import { deepFreeze, isObject, type JsonObject } from '../core/json.js';
 import { formatPath } from '../core/path.js';
 import { readDocumentText } from '../store/document-file.js';
 import { pruneDocuments, putDocument } from '../store/documents.js';
+import { type FileStamp, fileStamp, sameStamp, settled } from '../store/file-stamp.js';
 import { statement } from '../store/statements.js';
 import { appendAudit, withAudit } from './audit.js';
 import type { Service, TargetRuntime } from './context.js';
@@ -31,31 +32,54 @@ export function parseDocument(text: string, path: string): JsonObject {
 
 type TargetRow = { last_hash: string; last_document: string | null };
 
-/** The text each target's file held when last hashed, and its hash. */
-const lastHashed = new WeakMap<TargetRuntime, { text: string; hash: string }>();
+/** One version of a target's file as read: its text, the parsed (frozen) value and its hash. */
+type Snapshot = { stamp: FileStamp; text: string; value: JsonObject; hash: string; settled: boolean };
+
+/** The last version read of each target's file. Exported for tests: `settleMs` can be set to 0. */
+export const documentCacheTuning = { settleMs: 2000 };
+
+const snapshots = new WeakMap<TargetRuntime, Snapshot>();
 
 /**
- * `documentHash(value)` for `value` parsed from `text`. The hash is a function of the text, and
- * the file rarely changes between requests, so the same text is not canonicalised and hashed
- * again (canonical JSON of a large document costs far more than reading and comparing it).
+ * The file as it is now, read, parsed and hashed only when it changed. The stamp (inode, size,
+ * mtime, ctime; src/store/file-stamp.ts) is taken before reading, so a write between the two
+ * leaves an old stamp on new text, which only costs a recompute next time. While the stamp is
+ * younger than `settleMs` a same-tick rewrite could keep it, so the text is read and compared
+ * (no parse, no hash) until the file has been still that long. Symlinks and missing files have
+ * no stamp and take the uncached path, which refuses them exactly as before. `fresh` reads,
+ * parses and hashes whatever the stamp says (the benchmarks' "before" path).
  */
-function hashOfText(service: Service, target: TargetRuntime, text: string, value: JsonObject): string {
-  const known = lastHashed.get(target);
-  if (known !== undefined && known.text === text) return known.hash;
+function readCurrent(service: Service, target: TargetRuntime, fresh: boolean): CurrentDocument {
+  const stamp = fileStamp(target.path);
+  const known = fresh ? undefined : snapshots.get(target);
+  if (known && stamp && sameStamp(known.stamp, stamp)) {
+    if (known.settled) return known;
+    if (readDocumentText(target.path) === known.text) {
+      known.settled = settled(stamp, documentCacheTuning.settleMs);
+      return known;
+    }
+  }
+  const text = readDocumentText(target.path);
+  // Shared by every request until the file changes: frozen, so nothing can edit it in place.
+  const value = deepFreeze(parseDocument(text, target.path));
   const hash = documentHash(service.hashKey, value);
-  lastHashed.set(target, { text, hash });
-  return hash;
+  if (stamp) snapshots.set(target, { stamp, text, value, hash, settled: settled(stamp, documentCacheTuning.settleMs) });
+  else snapshots.delete(target);
+  return { text, value, hash };
 }
 
 /**
  * Reads the document as it is now. If it no longer matches what the service last wrote, the
  * outside edit is recorded as `config.drift` (with its changed paths, never values) before
- * anything is judged against it. Proposals made on the old hash then fail as stale.
+ * anything is judged against it. Proposals made on the old hash then fail as stale. The value
+ * is shared with later calls and frozen: copy it before changing anything.
  */
-export function currentDocument(service: Service, target: TargetRuntime): CurrentDocument {
-  const text = readDocumentText(target.path);
-  const value = parseDocument(text, target.path);
-  const hash = hashOfText(service, target, text, value);
+export function currentDocument(
+  service: Service,
+  target: TargetRuntime,
+  options: { fresh?: boolean } = {},
+): CurrentDocument {
+  const { text, value, hash } = readCurrent(service, target, options.fresh ?? false);
   // The remembered document is only needed when the file moved on: read the hash alone first.
   const remembered = statement(service.db, 'SELECT last_hash FROM targets WHERE name = ?').get(target.name) as
     | Pick<TargetRow, 'last_hash'>

@@ -2,7 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { renameSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { canonical } from '../../src/core/hash.js';
-import { configViewTuning } from '../../src/service/config-view.js';
+import { documentCacheTuning } from '../../src/service/document.js';
 import { type Harness, installation } from '../support/harness.js';
 
 const secret = 'oc_live_7f3a9c2e5b1d4f60a8e2c7b9d1f3a5c7';
@@ -45,7 +45,7 @@ function rewriteSameSize(h: Harness, from: string, to: string, mtime?: Date): vo
 }
 
 afterEach(() => {
-  configViewTuning.settleMs = 2000;
+  documentCacheTuning.settleMs = 2000;
 });
 
 describe('GET /v1/config: ETag and If-None-Match', () => {
@@ -113,7 +113,7 @@ describe('GET /v1/config: ETag and If-None-Match', () => {
   });
 
   it('trusting the stamp alone (settled file): an in-place edit with another mtime, or an atomic rename, is seen', async () => {
-    configViewTuning.settleMs = 0;
+    documentCacheTuning.settleMs = 0;
     const h = await installation();
     const first = (await getConfig(h)).headers.get('etag') as string;
     expect((await getConfig(h, { 'if-none-match': first })).status).toBe(304);
