@@ -1,6 +1,7 @@
 import type { AuditEvent, ChainHead } from '../core/audit.js';
 import { parseHead, VerifyQuerySchema } from '../core/requests.js';
 import { inert, inertJsonText } from '../core/text/inert.js';
+import { verifyAudit } from '../service/audit.js';
 import { openService } from '../service/context.js';
 import { Client, type ClientOptions } from './client.js';
 import { dataDirFrom, requireDataDir, requireInitialised } from './data-dir.js';
@@ -62,12 +63,24 @@ function expectedHead(text: string): ChainHead {
   return parseHead(text);
 }
 
+function jobsOf(text: string): number {
+  const jobs = Number(text);
+  if (!/^\d+$/.test(text) || jobs < 1 || jobs > 64) throw new CliError('--jobs takes a whole number from 1 to 64.');
+  return jobs;
+}
+
 /** Exit 0 when the chain is intact, 1 with the first broken sequence number otherwise. */
-export function auditVerify(options: { data: string; json?: boolean; expectHead?: string }): number {
+export async function auditVerify(options: {
+  data: string;
+  json?: boolean;
+  expectHead?: string;
+  jobs?: string;
+}): Promise<number> {
   const expected = options.expectHead ? expectedHead(options.expectHead) : undefined;
+  const jobs = options.jobs === undefined ? undefined : jobsOf(options.jobs);
   const service = openService(requireDataDir(options.data), { readonlyDatabase: true });
   try {
-    const result = service.audit.verify(expected);
+    const result = await verifyAudit(service, { jobs, expectHead: expected });
     if (options.json) printJson(result);
     else if (result.ok)
       process.stdout.write(`Audit chain intact: ${result.count} events, head ${result.head.seq}:${result.head.hash}\n`);

@@ -418,6 +418,7 @@ audit
   .description('recompute the hash chain; exit 0 if intact, 1 with the first broken event otherwise')
   .addOption(dataOption())
   .option('--expect-head <seq:hash>', 'also fail if the log no longer contains this head (detects truncation)')
+  .option('--jobs <n>', 'threads to verify with (default: one per core, at most 4, for logs of 100,000+ events)')
   .addOption(jsonOption())
   .action(run(auditCommands, 'auditVerify'));
 audit

@@ -110,9 +110,18 @@ export type Verification =
  * its own hash.
  */
 export class ChainVerifier {
-  private expectedSeq = 1;
-  private prevHash = GENESIS_HASH;
+  private expectedSeq: number;
+  private prevHash: string;
   private broken: { brokenAt: number; reason: string } | null = null;
+
+  /**
+   * From the first event, or (`from`) from event `from.seq` on, whose stored previous event
+   * has hash `from.prevHash`: what each part of a log verified in parallel starts from.
+   */
+  constructor(private readonly from: { seq: number; prevHash: string } = { seq: 1, prevHash: GENESIS_HASH }) {
+    this.expectedSeq = from.seq;
+    this.prevHash = from.prevHash;
+  }
 
   /**
    * `seq` and `hash` are the stored columns and `text` the stored body: the canonical JSON the
@@ -144,6 +153,46 @@ export class ChainVerifier {
 
   result(): Verification {
     if (this.broken) return { ok: false, ...this.broken };
-    return { ok: true, count: this.expectedSeq - 1, head: { seq: this.expectedSeq - 1, hash: this.prevHash } };
+    return {
+      ok: true,
+      count: this.expectedSeq - this.from.seq,
+      head: { seq: this.expectedSeq - 1, hash: this.prevHash },
+    };
   }
+}
+
+/** A contiguous run of events `from`..`to` (inclusive), verified on its own. */
+export type ChainRange = { from: number; to: number };
+
+/** Events 1..`last` in at most `parts` contiguous ranges of near-equal size, in order. */
+export function chainRanges(last: number, parts: number): ChainRange[] {
+  const count = Math.max(1, Math.min(parts, last));
+  const ranges: ChainRange[] = [];
+  for (let index = 0; index < count; index++) {
+    const from = Math.floor((last * index) / count) + 1;
+    const to = Math.floor((last * (index + 1)) / count);
+    ranges.push({ from, to });
+  }
+  return ranges;
+}
+
+/**
+ * The whole log's verification from its ranges' (in order), each started from the stored hash
+ * of the event before it. Each event's check needs only its own text and the previous event's
+ * stored hash, so the ranges together check exactly what one pass checks — provided each range
+ * ends where the next begins: a range that stops short (events missing at its end) breaks at
+ * the first missing event, as one pass would. The first break, in log order, is the answer.
+ */
+export function combineVerifications(parts: readonly { range: ChainRange; result: Verification }[]): Verification {
+  let head: ChainHead | null = null;
+  for (const [index, { range, result }] of parts.entries()) {
+    if (!result.ok) return result;
+    const last = index === parts.length - 1;
+    if (!last && result.head.seq !== range.to) {
+      return { ok: false, brokenAt: result.head.seq + 1, reason: `expected event ${result.head.seq + 1}, found none` };
+    }
+    head = result.head;
+  }
+  if (!head) return { ok: true, count: 0, head: { seq: 0, hash: GENESIS_HASH } };
+  return { ok: true, count: head.seq, head };
 }

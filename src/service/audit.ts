@@ -1,6 +1,7 @@
-import type { AuditEntry, AuditEvent } from '../core/audit.js';
+import type { AuditEntry, AuditEvent, ChainHead, Verification } from '../core/audit.js';
 import type { Card } from '../core/card.js';
 import { CountersignError } from '../core/errors.js';
+import { verifyAuditLog } from '../store/audit-verify-parallel.js';
 import type { Service, TargetRuntime } from './context.js';
 
 type EntryFields = Partial<AuditEntry> & Pick<AuditEntry, 'kind'>;
@@ -60,4 +61,15 @@ export function proposalAuditFields(target: TargetRuntime, card: Card) {
     paths: card.changes.map((change) => change.path),
     reason: card.reason,
   };
+}
+
+/**
+ * `countersign audit verify`: the whole chain, split over `jobs` threads (by default one per
+ * core, at most 4, from 100,000 events on), and against `expectHead` when given.
+ */
+export function verifyAudit(
+  service: Service,
+  options: { jobs?: number; expectHead?: ChainHead },
+): Promise<Verification> {
+  return verifyAuditLog(service.db.name, service.audit, options);
 }

@@ -2,6 +2,7 @@ import {
   type AuditEntry,
   type AuditEvent,
   type ChainHead,
+  type ChainRange,
   ChainVerifier,
   GENESIS_HASH,
   sealEventWithBody,
@@ -106,32 +107,62 @@ export class AuditLog {
     }
   }
 
+  /** The stored hash of event `seq`, or null when there is no such row. */
+  storedHash(seq: number): string | null {
+    const row = statement(this.db, 'SELECT hash FROM audit_events WHERE seq = ?').get(seq) as
+      | { hash: string }
+      | undefined;
+    return row?.hash ?? null;
+  }
+
   /**
-   * Recomputes the whole chain from the stored rows, streaming so memory stays flat. With
-   * `expectHead` (a head recorded elsewhere earlier), a chain that was cut back or rewritten
-   * at or before that event fails too.
+   * Recomputes the chain over the stored rows, streaming so memory stays flat: the whole log,
+   * or (`part`) one range of it started from the stored hash of the event before it. The first
+   * range has no lower bound and the last no upper one, so a row outside 1..head (a seq of 0, a
+   * row appended since) is seen exactly as one pass over the whole log would see it.
+   */
+  verifyChain(part?: { range: ChainRange; prevHash: string; first: boolean; last: boolean }): Verification {
+    const verifier = part ? new ChainVerifier({ seq: part.range.from, prevHash: part.prevHash }) : new ChainVerifier();
+    const lower = part && !part.first ? part.range.from : null;
+    const upper = part && !part.last ? part.range.to : null;
+    // Bounds written into the statement (not `? IS NULL OR …`) so that SQLite seeks the rowid range.
+    const where = [lower === null ? null : 'seq >= @lower', upper === null ? null : 'seq <= @upper'].filter(Boolean);
+    // Rows as arrays, not objects: at a million rows the difference is measurable.
+    const rows = this.db
+      .prepare(
+        `SELECT seq, body, hash FROM audit_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq`,
+      )
+      .raw(true);
+    const bounds = { ...(lower === null ? {} : { lower }), ...(upper === null ? {} : { upper }) };
+    for (const [seq, body, hash] of (where.length ? rows.iterate(bounds) : rows.iterate()) as Iterable<
+      [number, string, string]
+    >) {
+      if (!verifier.push(seq, hash, body)) break;
+    }
+    return verifier.result();
+  }
+
+  /**
+   * The whole chain in one pass. With `expectHead` (a head recorded elsewhere earlier), a chain
+   * that was cut back or rewritten at or before that event fails too.
    */
   verify(expectHead?: ChainHead): Verification {
-    const verifier = new ChainVerifier();
-    let seenExpected = false;
-    // Rows as arrays, not objects: at a million rows the difference is measurable.
-    const rows = this.db.prepare('SELECT seq, body, hash FROM audit_events ORDER BY seq').raw(true);
-    for (const [seq, body, hash] of rows.iterate() as Iterable<[number, string, string]>) {
-      if (!verifier.push(seq, hash, body)) break;
-      if (expectHead && seq === expectHead.seq) {
-        if (hash !== expectHead.hash) {
-          return { ok: false, brokenAt: seq, reason: `event ${seq} is not the one recorded as head` };
-        }
-        seenExpected = true;
-      }
-    }
-    const result = verifier.result();
-    if (result.ok && expectHead && !seenExpected) {
+    return this.checkExpectedHead(this.verifyChain(), expectHead);
+  }
+
+  /** `result` of a verified chain, failed when it no longer holds `expectHead` as it was recorded. */
+  checkExpectedHead(result: Verification, expectHead?: ChainHead): Verification {
+    if (!result.ok || !expectHead) return result;
+    if (expectHead.seq > result.head.seq) {
       return {
         ok: false,
         brokenAt: result.count + 1,
         reason: `the log ends at event ${result.count}, before the recorded head ${expectHead.seq}: it was truncated`,
       };
+    }
+    // The chain is intact, so the stored hash of every event in it is the one its chain proves.
+    if (this.storedHash(expectHead.seq) !== expectHead.hash) {
+      return { ok: false, brokenAt: expectHead.seq, reason: `event ${expectHead.seq} is not the one recorded as head` };
     }
     return result;
   }
