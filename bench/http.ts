@@ -37,7 +37,15 @@ export async function run(): Promise<Section> {
   const server = await startServer('countersign.ts', [installation.data], 'countersign');
   let dry: Load;
   let stored: Load;
+  let cardBytes: number;
   try {
+    // The size of what a pending propose stores and answers, for the required-work floor below.
+    const sample = await fetch(`${server.address}/v1/proposals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${installation.agentToken}`, 'content-type': 'application/json' },
+      body: pending,
+    });
+    cardBytes = (await sample.text()).length;
     dry = await measure(server.address, installation.agentToken, dryRun);
     stored = await measure(server.address, installation.agentToken, pending);
   } finally {
@@ -63,6 +71,29 @@ export async function run(): Promise<Section> {
   } finally {
     await perCommit.stop();
     separate.remove();
+  }
+
+  // What the contract alone costs (bench/servers/required.ts), on a fresh installation.
+  const minimal = install(document);
+  const openedMinimal = open(minimal);
+  const minimalBody = JSON.stringify({
+    baseHash: hash.documentHash(openedMinimal.service.hashKey, document),
+    patch,
+    reason: 'benchmark',
+    sessionKey: 'bench',
+  });
+  openedMinimal.service.close();
+  const requiredServer = await startServer(
+    'required.ts',
+    [minimal.data, minimal.configPath, String(cardBytes)],
+    'required',
+  );
+  let required: Load;
+  try {
+    required = await measure(requiredServer.address, minimal.agentToken, minimalBody);
+  } finally {
+    await requiredServer.stop();
+    minimal.remove();
   }
 
   const bareAgain = await startServer('bare.ts', [], 'bare');
@@ -103,6 +134,19 @@ export async function run(): Promise<Section> {
       row('http-pending', 'propose over HTTP, pending (stored + audited)', stored),
       row('http-pending-fsync-per-commit', 'the same, one fsync per commit (no group commit)', storedPerCommit),
       row('http-dry-run', 'propose over HTTP, dry run (not stored)', dry),
+      {
+        ...row('http-required', 'the work a stored propose cannot skip, alone (servers/required.ts)', required),
+        target: 'report',
+        met: null,
+        figures: {
+          requestsPerSecond: required.requests,
+          p99Ms: required.p99,
+          floorRequestsPerSecond: floor,
+          ratio: required.requests / floor,
+          countersignToRequired: stored.requests / required.requests,
+          cardBytes,
+        },
+      },
     ],
   };
 }

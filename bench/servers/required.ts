@@ -1,0 +1,116 @@
+/**
+ * Child process for bench/http.ts: the least a stored proposal must cost, whatever the code
+ * around it: a fastify route doing only what SPEC §1/§4/§5 and issue 14 require of a pending
+ * propose, on the same installation's SQLite database, with the same group commit. Per request:
+ * token lookup by SHA-256, freeze row, document stamp + recorded hash, stale-base check, the
+ * merge patch applied to a copy, target and patch hashes (canonical JSON + HMAC), one
+ * transaction inserting the proposal row (the real card's size) and a hash-chained audit event,
+ * and a reply sent once the commit is durable. No classification, diff, redaction, review,
+ * card building, limits or schema. Its ratio to bare fastify bounds what any implementation of
+ * the contract can reach on this machine. Prints its address.
+ */
+import { randomUUID } from 'node:crypto';
+import { lstatSync, readFileSync } from 'node:fs';
+import Fastify from 'fastify';
+import pino from 'pino';
+import { context, hash } from '../lib/dist.js';
+
+const [data, configPath, cardBytes] = process.argv.slice(2);
+if (!data || !configPath || !cardBytes) throw new Error('usage: required.ts DATA_DIR CONFIG_PATH CARD_BYTES');
+// The service is opened only for its database connection, group commit and hash key.
+const service = context.openService(data, { logger: pino({ level: 'silent' }) });
+const { db, durability, hashKey } = service;
+durability.enableGroupCommit();
+
+type Doc = { [key: string]: unknown };
+const stat = () => lstatSync(configPath, { bigint: true });
+let stamp = stat();
+const document = JSON.parse(readFileSync(configPath, 'utf8')) as Doc;
+const baseHash = hash.documentHash(hashKey, document);
+
+function merge(target: Doc, patch: Doc): Doc {
+  for (const [name, value] of Object.entries(patch)) {
+    if (value === null) delete target[name];
+    else if (typeof value === 'object' && !Array.isArray(value) && typeof target[name] === 'object')
+      target[name] = merge(target[name] as Doc, value as Doc);
+    else target[name] = value;
+  }
+  return target;
+}
+
+const token = db.prepare('SELECT id, agent_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL');
+const freeze = db.prepare('SELECT frozen FROM freeze_state WHERE id = 1').pluck();
+const lastHash = db.prepare('SELECT last_hash FROM targets WHERE name = ?').pluck();
+const head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
+const insertProposal = db.prepare(
+  `INSERT INTO proposals (id, target, status, tier, token_id, agent_id, session_key, base_hash, patch_hash,
+     target_hash, created_at, expires_at, card, operations, resolution, grant_expires_at, updated_at)
+   VALUES (?, 'openclaw', 'pending', 'protected', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)`,
+);
+const insertEvent = db.prepare(
+  'INSERT INTO audit_events (seq, kind, at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)',
+);
+const padding = 'x'.repeat(Math.max(0, Number(cardBytes) - 200));
+
+const server = Fastify({ bodyLimit: 8 * 1024 * 1024 });
+server.post('/v1/proposals', async (request, reply) => {
+  const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1];
+  const caller = bearer
+    ? (token.get(hash.sha256(bearer).slice(7)) as { id: string; agent_id: string } | undefined)
+    : undefined;
+  if (!caller) return reply.status(401).send({ error: { code: 'unauthorized' } });
+  if (freeze.get() !== 0) return reply.status(403).send({ error: { code: 'frozen' } });
+  const now = stat();
+  if (now.ino !== stamp.ino || now.mtimeNs !== stamp.mtimeNs || now.size !== stamp.size) stamp = now;
+  const body = request.body as { baseHash: string; patch: Doc; sessionKey?: string; reason?: string };
+  if (body.baseHash !== baseHash || lastHash.get('openclaw') !== baseHash)
+    return reply.status(409).send({ error: { code: 'stale_base' } });
+  const target = merge(structuredClone(document), body.patch);
+  const targetHash = hash.documentHash(hashKey, target);
+  const patchHash = hash.documentHash(hashKey, body.patch);
+  const id = randomUUID();
+  const at = new Date().toISOString();
+  const card = JSON.stringify({ id, baseHash, targetHash, patchHash, reason: body.reason ?? null, padding });
+  db.transaction(() => {
+    insertProposal.run(
+      id,
+      caller.id,
+      caller.agent_id,
+      body.sessionKey ?? null,
+      baseHash,
+      patchHash,
+      targetHash,
+      at,
+      at,
+      card,
+      JSON.stringify(body.patch),
+      at,
+    );
+    const previous = head.get() as { seq: number; hash: string };
+    const event = hash.canonical({
+      kind: 'proposal.created',
+      at,
+      proposalId: id,
+      seq: previous.seq + 1,
+      prevHash: previous.hash,
+      baseHash,
+      targetHash,
+      patchHash,
+      padding: padding.slice(0, 400),
+    });
+    insertEvent.run(previous.seq + 1, 'proposal.created', at, event, previous.hash, hash.sha256(previous.hash + event));
+  })();
+  await durability.whenDurable();
+  return reply
+    .status(202)
+    .header('content-type', 'application/json; charset=utf-8')
+    .send(`{"status":"pending","proposal":${card}}`);
+});
+const address = await server.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(`${JSON.stringify({ address })}\n`);
+process.once('SIGTERM', () => {
+  void server.close().then(() => {
+    service.close();
+    process.exit(0);
+  });
+});
