@@ -1,12 +1,13 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { CountersignError } from '../core/errors.js';
 import type { Service } from '../service/context.js';
 import { startWebhooks, type WebhookDispatcher, type WebhookOptions } from '../service/webhooks.js';
 import { version } from '../version.js';
 import { authentication } from './auth.js';
+import { zodCompilers } from './compilers.js';
 import { durableReplies } from './durable-replies.js';
 import { errorHandler } from './errors.js';
 import { registerJsonBodyParser } from './json-body.js';
@@ -56,9 +57,8 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
     routerOptions: { maxParamLength: 200 },
     // Errors fastify raises before routing (bad URLs, over-long ids) get the same error shape.
     frameworkErrors: errorHandler,
+    schemaController: { compilersFactory: zodCompilers },
   });
-  app.setValidatorCompiler(validatorCompiler);
-  app.setSerializerCompiler(serializerCompiler);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     const error = new CountersignError('not_found', `There is no ${request.method} ${request.url.split('?')[0]}.`);
