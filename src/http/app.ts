@@ -1,11 +1,7 @@
-import fastifySwagger from '@fastify/swagger';
-import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
-import { jsonSchemaTransform } from 'fastify-type-provider-zod';
 import { CountersignError } from '../core/errors.js';
 import type { Service } from '../service/context.js';
 import { startWebhooks, type WebhookDispatcher, type WebhookOptions } from '../service/webhooks.js';
-import { version } from '../version.js';
 import { authentication } from './auth.js';
 import { zodCompilers } from './compilers.js';
 import { durableReplies } from './durable-replies.js';
@@ -14,6 +10,7 @@ import { registerJsonBodyParser } from './json-body.js';
 import { rateLimits } from './rate-limits.js';
 import { auditRoutes } from './routes/audit.js';
 import { configRoutes } from './routes/config.js';
+import { apiDocs } from './routes/docs.js';
 import { drillRoutes } from './routes/drill.js';
 import { eventRoutes } from './routes/events.js';
 import { execRoutes } from './routes/exec.js';
@@ -68,15 +65,7 @@ export async function buildApp(service: Service, options: AppOptions = {}): Prom
   if (options.groupCommit ?? true) service.durability.enableGroupCommit();
   durableReplies(app, service);
 
-  await app.register(fastifySwagger, {
-    openapi: {
-      info: { title: 'countersign', version, description: 'Agents propose, owners countersign the exact diff.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
-      security: [{ bearer: [] }],
-    },
-    transform: jsonSchemaTransform,
-  });
-  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+  await app.register(apiDocs);
   await app.register(authentication, { service });
   if (options.rateLimit ?? true) await app.register(rateLimits, { limits: service.settings.rateLimits });
   await app.register(healthRoutes);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import { answerFrom } from '../lazy-app.js';
 
 /**
  * The page's files sit beside this module's folder: `src/http/ui/` when run from source, and
@@ -57,6 +57,14 @@ export const uiRoutes: FastifyPluginAsync<{ root?: string }> = async (app, optio
     return;
   }
   app.get('/ui', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui/', 301));
+  // @fastify/static (with its send, mime and glob) is loaded with the first request for a file:
+  // a server nobody opens the page on does not hold it (see answerFrom).
+  const files = answerFrom(app, (inner) => pageFiles(inner, root));
+  app.get('/ui/*', { schema: { hide: true } }, files);
+};
+
+async function pageFiles(app: FastifyInstance, root: string): Promise<void> {
+  const { default: fastifyStatic } = await import('@fastify/static');
   await app.register(fastifyStatic, {
     root,
     prefix: '/ui/',
@@ -66,4 +74,4 @@ export const uiRoutes: FastifyPluginAsync<{ root?: string }> = async (app, optio
     dotfiles: 'deny',
     schemaHide: true,
   });
-};
+}
