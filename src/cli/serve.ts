@@ -2,7 +2,6 @@ import pino from 'pino';
 import { buildApp } from '../http/app.js';
 import { reconcileIntents } from '../service/apply.js';
 import { openService } from '../service/context.js';
-import { sweepExecRequests } from '../service/exec/requests.js';
 import { type Installation, initInstallation, isInitialised } from '../service/install.js';
 import { expireOverdue } from '../service/lifecycle.js';
 import { pruneUnreferencedDocuments } from '../service/proposal-documents.js';
@@ -87,10 +86,17 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Documents nothing keeps any more are pruned at start and about once a minute (issue 14):
   // expiries and applies are what release them, and a minute's leftovers cost only disk.
   pruneUnreferencedDocuments(service);
+  // Overdue exec requests are decided by their fallback here too. The exec engine is loaded only
+  // once one is overdue, or by the first exec route (see execRequests in src/http/routes/exec.ts).
+  const sweepExec = async () => {
+    if (service.exec.overdue(service.now()).length === 0) return;
+    const { sweepExecRequests } = await import('../service/exec/requests.js');
+    sweepExecRequests(service);
+  };
   let ticks = 0;
   const sweep = setInterval(() => {
     expireOverdue(service);
-    sweepExecRequests(service);
+    sweepExec().catch((error) => logger.warn({ err: error }, 'could not decide overdue exec requests'));
     if (++ticks % 12 === 0) pruneUnreferencedDocuments(service);
   }, 5000);
   sweep.unref();

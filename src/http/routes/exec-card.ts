@@ -2,11 +2,10 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { renderExecMarkdown, renderExecText } from '../../core/exec/render.js';
 import { CardQuerySchema } from '../../core/requests.js';
 import type { Service } from '../../service/context.js';
-import { readRecord } from '../../service/exec/requests.js';
 import { requireOwner } from '../../service/queries.js';
 import { callerOf } from '../auth.js';
 import { cardLink, cardReply } from '../card-reply.js';
-import { ExecRequestIdSchema } from './exec.js';
+import { ExecRequestIdSchema, execRequests } from './exec.js';
 
 const tags = ['exec'];
 
@@ -29,6 +28,7 @@ export const execCardRoutes: FastifyPluginAsyncZod<{ service: Service }> = async
     async (request, reply) => {
       const caller = callerOf(request);
       requireOwner(caller);
+      const { readRecord } = await execRequests();
       const exec = readRecord(service, caller, request.params.id).request;
       // Secret env values are already "[redacted]" on the stored request; the renderers make every agent string inert.
       return cardReply(reply, request.query.format, {

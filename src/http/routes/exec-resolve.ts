@@ -2,14 +2,16 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ExecResolveBodySchema } from '../../core/exec/request.js';
 import type { Service } from '../../service/context.js';
-import { listGrants, revokeGrant } from '../../service/exec/grants.js';
-import { resolveExecRequest } from '../../service/exec/resolve.js';
 import { reloadAfterApply } from '../../service/reload.js';
 import { callerOf } from '../auth.js';
 
 /** The owner's side of exec approvals (SPEC §9): deciding a request, and the standing grants. */
 
 const tags = ['exec'];
+
+// Loaded on use, with the rest of the exec engine (see execRequests in exec.ts).
+const execResolve = () => import('../../service/exec/resolve.js');
+const execGrants = () => import('../../service/exec/grants.js');
 const IdParamsSchema = z.object({ id: z.string().min(1).max(100) });
 
 export const execResolveRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (app, { service }) => {
@@ -24,6 +26,7 @@ export const execResolveRoutes: FastifyPluginAsyncZod<{ service: Service }> = as
       },
     },
     async (request) => {
+      const { resolveExecRequest } = await execResolve();
       const { applied, ...outcome } = resolveExecRequest(service, callerOf(request), request.params.id, request.body);
       // allow-always changed the exec approvals document: its target's reload hook runs as for any apply.
       const reload = applied ? await reloadAfterApply(service, applied) : null;
@@ -31,13 +34,17 @@ export const execResolveRoutes: FastifyPluginAsyncZod<{ service: Service }> = as
     },
   );
 
-  app.get('/v1/exec/grants', { schema: { summary: 'Standing allow-for grants (owner)', tags } }, async (request) => ({
-    grants: listGrants(service, callerOf(request)),
-  }));
+  app.get('/v1/exec/grants', { schema: { summary: 'Standing allow-for grants (owner)', tags } }, async (request) => {
+    const { listGrants } = await execGrants();
+    return { grants: listGrants(service, callerOf(request)) };
+  });
 
   app.delete(
     '/v1/exec/grants/:id',
     { schema: { summary: 'Revoke a standing allow-for grant (owner)', tags, params: IdParamsSchema } },
-    async (request) => ({ status: 'revoked', grant: revokeGrant(service, callerOf(request), request.params.id) }),
+    async (request) => {
+      const { revokeGrant } = await execGrants();
+      return { status: 'revoked', grant: revokeGrant(service, callerOf(request), request.params.id) };
+    },
   );
 };

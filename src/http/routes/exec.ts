@@ -2,17 +2,17 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ExecConsumeBodySchema, ExecRequestBodySchema, ExecStatusSchema } from '../../core/exec/request.js';
 import type { Service } from '../../service/context.js';
-import {
-  consumeExecRequest,
-  createExecRequest,
-  getExecRequest,
-  listExecRequests,
-  withdrawExecRequest,
-} from '../../service/exec/requests.js';
 import { callerOf } from '../auth.js';
 import { whileConnected } from '../client-gone.js';
 
 const tags = ['exec'];
+
+/**
+ * The exec engine (the shell parser, RE2 for allowlist patterns, the risk rules) loads with the
+ * first exec request, as the CLI loads its commands: a server whose agents never ask to run a
+ * command does not hold it (about 2 MB of heap).
+ */
+export const execRequests = () => import('../../service/exec/requests.js');
 
 export const ExecRequestIdSchema = z.object({ id: z.string().min(1).max(100) });
 const ListQuerySchema = z.object({ status: ExecStatusSchema.optional() }).strict();
@@ -34,6 +34,7 @@ export const execRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (ap
       },
     },
     async (request, reply) => {
+      const { createExecRequest } = await execRequests();
       const outcome = createExecRequest(service, callerOf(request), request.body);
       return reply.status(outcome.httpStatus).send(outcome.body);
     },
@@ -42,7 +43,10 @@ export const execRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (ap
   app.get(
     '/v1/exec/requests',
     { schema: { summary: 'List exec requests (owners: all; agents: their own)', tags, querystring: ListQuerySchema } },
-    async (request) => ({ requests: listExecRequests(service, callerOf(request), request.query) }),
+    async (request) => {
+      const { listExecRequests } = await execRequests();
+      return { requests: listExecRequests(service, callerOf(request), request.query) };
+    },
   );
 
   app.get(
@@ -55,11 +59,14 @@ export const execRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (ap
         querystring: GetQuerySchema,
       },
     },
-    async (request, reply) => ({
-      request: await whileConnected(reply, (signal) =>
-        getExecRequest(service, callerOf(request), request.params.id, request.query.wait ?? 0, signal),
-      ),
-    }),
+    async (request, reply) => {
+      const { getExecRequest } = await execRequests();
+      return {
+        request: await whileConnected(reply, (signal) =>
+          getExecRequest(service, callerOf(request), request.params.id, request.query.wait ?? 0, signal),
+        ),
+      };
+    },
   );
 
   app.post(
@@ -72,10 +79,10 @@ export const execRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (ap
         body: z.object({}).strict().nullish(),
       },
     },
-    async (request) => ({
-      status: 'denied',
-      request: withdrawExecRequest(service, callerOf(request), request.params.id),
-    }),
+    async (request) => {
+      const { withdrawExecRequest } = await execRequests();
+      return { status: 'denied', request: withdrawExecRequest(service, callerOf(request), request.params.id) };
+    },
   );
 
   app.post(
@@ -88,6 +95,9 @@ export const execRoutes: FastifyPluginAsyncZod<{ service: Service }> = async (ap
         body: ExecConsumeBodySchema,
       },
     },
-    async (request) => consumeExecRequest(service, callerOf(request), request.params.id, request.body),
+    async (request) => {
+      const { consumeExecRequest } = await execRequests();
+      return consumeExecRequest(service, callerOf(request), request.params.id, request.body);
+    },
   );
 };

@@ -4,7 +4,7 @@ import type { Credential } from '../../store/tokens.js';
 import { appendAudit, withAudit } from '../audit.js';
 import type { Service } from '../context.js';
 import { actorOf } from '../propose.js';
-import { execTarget } from './policy.js';
+import { execTarget } from './records.js';
 
 /** Standing `allow-for` grants (SPEC §9): owners list them and take them back. */
 

@@ -5,6 +5,7 @@ import { compileRiskRules, type RiskRules } from '../../core/exec/risk.js';
 import { readJson, type Service, type TargetRuntime } from '../context.js';
 import { currentDocument } from '../document.js';
 import { packageRoot } from '../install.js';
+import { execTarget } from './records.js';
 
 /** The exec policy an agent's request is judged by, or why there is none (then every request is denied). */
 export type LoadedExecPolicy =
@@ -17,11 +18,6 @@ export type LoadedExecPolicy =
       risk: RiskRules;
     }
   | { ok: false; reason: string };
-
-export function execTarget(service: Service): TargetRuntime | null {
-  for (const target of service.targets.values()) if (target.kind === 'exec-approvals') return target;
-  return null;
-}
 
 let cachedRisk: RiskRules | null = null;
 

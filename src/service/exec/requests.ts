@@ -1,27 +1,19 @@
-import type { AuditKind } from '../../core/audit.js';
 import type { Actor, StepUp } from '../../core/card.js';
-import { redactArgs } from '../../core/command/secrets.js';
 import { CountersignError, fail } from '../../core/errors.js';
 import { type ExecDecision, fallback, type RequestFacts, type Verdict } from '../../core/exec/decide.js';
 import type { ExecPlan } from '../../core/exec/plan.js';
-import type {
-  ExecConsumeBody,
-  ExecRequest,
-  ExecRequestBody,
-  ExecResolution,
-  ExecStatus,
-} from '../../core/exec/request.js';
-import type { Json } from '../../core/json.js';
+import type { ExecConsumeBody, ExecRequest, ExecRequestBody, ExecStatus } from '../../core/exec/request.js';
 import type { Surface } from '../../core/policy.js';
 import type { ExecRecord } from '../../store/exec-requests.js';
 import type { Credential } from '../../store/tokens.js';
-import { appendAudit, withAudit } from '../audit.js';
+import { withAudit } from '../audit.js';
 import type { Service } from '../context.js';
 import { frozenFor, requireNotFrozen } from '../freeze.js';
 import { waitUntilResolved } from '../long-poll.js';
 import { actorOf } from '../propose.js';
 import { type Evaluated, evaluateRequest, findBoundFile, locateStages, pathOf, stagesOf } from './evaluate.js';
-import { execTarget, loadExecPolicy } from './policy.js';
+import { loadExecPolicy } from './policy.js';
+import { appendExecAudit, type ExecAudit, execResolution, grantTtlSeconds } from './records.js';
 
 /**
  * The life of an exec request (SPEC §9): created (allowed, asked or denied at once), waited on,
@@ -30,82 +22,8 @@ import { execTarget, loadExecPolicy } from './policy.js';
  * one conditional UPDATE in the same transaction as its audit event; events follow the commit.
  */
 
-/** `grantTtlSeconds` of the exec target's policy: how long an allowed request may be consumed. */
-export function grantTtlSeconds(service: Service): number {
-  return execTarget(service)?.policy.approval.grantTtlSeconds ?? 120;
-}
-
 function later(service: Service, seconds: number): string {
   return new Date(service.now().getTime() + seconds * 1000).toISOString();
-}
-
-export function execResolution(
-  service: Service,
-  status: ExecStatus,
-  reason: string,
-  fields: Partial<Omit<ExecResolution, 'status' | 'at' | 'reason'>> = {},
-): ExecResolution {
-  return {
-    status,
-    at: service.now().toISOString(),
-    decision: null,
-    reason,
-    by: null,
-    stepUp: null,
-    pattern: null,
-    grantId: null,
-    grantExpiresAt: null,
-    ...fields,
-  };
-}
-
-/**
- * What every exec audit event says about its request: which programs (real paths), what matched,
- * the risk and the bound file — never env values, and argv with secret-looking arguments
- * redacted (the request itself shows the owner every argument).
- */
-export function execAuditDetails(request: ExecRequest): Record<string, Json> {
-  return {
-    requestId: request.id,
-    agentId: request.agentId,
-    planHash: request.planHash,
-    argv: request.argv === null ? null : redactArgs(request.argv),
-    shellText: request.commandText !== null,
-    cwd: request.cwd,
-    envNames: request.env.map((entry) => entry.name),
-    segments: request.segments.map((segment) => ({
-      program: segment.resolvedPath,
-      matched: segment.matched,
-      inlineEval: segment.inlineEval,
-      elevated: segment.elevated,
-      destructive: segment.destructive,
-    })),
-    fileOperand: request.fileOperand ? { path: request.fileOperand.path, sha256: request.fileOperand.sha256 } : null,
-    risk: request.risk,
-  };
-}
-
-type ExecAudit = {
-  kind: AuditKind;
-  actor?: Actor | null;
-  reason?: string | null;
-  stepUp?: StepUp | null;
-  ruleIds?: string[];
-  details?: Record<string, Json>;
-};
-
-export function appendExecAudit(service: Service, request: ExecRequest, audit: ExecAudit): void {
-  const target = execTarget(service);
-  appendAudit(service, {
-    kind: audit.kind,
-    target: target?.name ?? null,
-    actor: audit.actor ?? null,
-    policyHash: target?.policyHash ?? null,
-    ruleIds: audit.ruleIds ?? [],
-    stepUp: audit.stepUp ?? null,
-    reason: audit.reason ?? null,
-    details: { ...execAuditDetails(request), ...(audit.details ?? {}) },
-  });
 }
 
 // ---------------------------------------------------------------------------------------------

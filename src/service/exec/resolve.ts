@@ -13,7 +13,8 @@ import { actorOf } from '../propose.js';
 import { stepUpFor } from '../step-up.js';
 import { type AllowlistWrite, allowlistWrite, checkAllowlistWrite, commitAllowlistWrite } from './allowlist.js';
 import { type LoadedExecPolicy, loadExecPolicy } from './policy.js';
-import { appendExecAudit, readRecord, resolvePending } from './requests.js';
+import { appendExecAudit } from './records.js';
+import { readRecord, resolvePending } from './requests.js';
 
 /** `applied`: the exec-approvals change an `allow-always` made, for the target's reload hook. */
 export type ResolveOutcome = { status: ExecStatus; request: ExecRequest; applied?: Card };
