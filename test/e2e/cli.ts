@@ -131,13 +131,20 @@ function stopChild(child: ChildProcess, graceMs = 5000): Promise<void> {
 
 /**
  * Starts `countersign serve --data DIR --port 0 …extra` and resolves once it prints its address.
- * The server is stopped when the current test finishes, whatever happens.
+ * The server is stopped when the current test finishes, whatever happens. `env` is added to the
+ * server's environment.
  */
-export function serve(t: Ctx, dataDir: string | null, extra: string[] = [], timeoutMs = 15_000): Promise<Server> {
+export function serve(
+  t: Ctx,
+  dataDir: string | null,
+  extra: string[] = [],
+  timeoutMs = 15_000,
+  env: Record<string, string> = {},
+): Promise<Server> {
   const args = ['serve', ...(dataDir ? ['--data', dataDir] : []), '--host', '127.0.0.1', '--port', '0', ...extra];
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: repoRoot,
-    env: childEnv({ COUNTERSIGN_LOG_LEVEL: 'warn' }),
+    env: childEnv({ COUNTERSIGN_LOG_LEVEL: 'warn', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   t.onTestFinished(() => stopChild(child));

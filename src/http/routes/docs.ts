@@ -17,9 +17,9 @@ const pages = ['', '/', '/json', '/yaml', '/static/*'].map((path) => `${prefix}$
  * `GET /docs`: the OpenAPI document, generated from the routes' zod schemas, and Swagger UI.
  *
  * @fastify/swagger, @fastify/swagger-ui and what they load (yaml, a JSON Schema resolver, static
- * file serving) are a few MB of heap that only this page uses, so they are loaded with the first
- * request for it, into an instance of their own (`answerFrom`): every route registered on the
- * server after this plugin is recorded here and declared again there, where the document is
+ * file serving) are about 2 MB of heap that only this page uses, so they are loaded with the
+ * first request for it, into an instance of their own (`answerFrom`): every route registered on
+ * the server after this plugin is recorded here and declared again there, where the document is
  * made from it exactly as it would have been here. Register it before the routes it documents.
  * (The routes declare their schemas inline; none is shared with `addSchema`.)
  */

@@ -10,7 +10,7 @@ const tags = ['exec'];
 /**
  * The exec engine (the shell parser, RE2 for allowlist patterns, the risk rules) loads with the
  * first exec request, as the CLI loads its commands: a server whose agents never ask to run a
- * command does not hold it (about 2 MB of heap).
+ * command does not hold it (about 1.5 MB of heap).
  */
 export const execRequests = () => import('../../service/exec/requests.js');
 
