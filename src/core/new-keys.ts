@@ -30,28 +30,47 @@ function step(value: Json | undefined, segment: Segment): Json | undefined {
   return at;
 }
 
-/** Edit distance (insert, delete, substitute, swap two neighbours), stopping early above `limit`. */
+/** The three rows `editDistance` works in, kept between calls: a search makes thousands of calls. */
+let rows: [Int32Array, Int32Array, Int32Array] = [new Int32Array(64), new Int32Array(64), new Int32Array(64)];
+
+/**
+ * Edit distance (insert, delete, substitute, swap two neighbours: optimal string alignment),
+ * or `limit + 1` for anything above `limit`. Three rolling rows, and it stops as soon as a whole
+ * row is above the limit: most pairs of keys (chat ids, say, that share a prefix) are told apart
+ * after a few characters, which is what keeps a search over thousands of siblings cheap.
+ */
 export function editDistance(a: string, b: string, limit = 2): number {
   if (Math.abs(a.length - b.length) > limit) return limit + 1;
-  const rows: number[][] = [];
-  for (let i = 0; i <= a.length; i++) {
-    const row: number[] = [i];
-    for (let j = 1; j <= b.length; j++) {
-      if (i === 0) {
-        row.push(j);
-        continue;
-      }
-      const above = rows[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let best = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1);
-      }
-      row.push(best);
-    }
-    rows.push(row);
+  // A shared prefix and suffix cost nothing: keys like chat ids share most of their length.
+  let start = 0;
+  while (start < a.length && start < b.length && a[start] === b[start]) start++;
+  let end = 0;
+  while (end < a.length - start && end < b.length - start && a[a.length - 1 - end] === b[b.length - 1 - end]) end++;
+  if (start > 0 || end > 0) {
+    a = a.slice(start, a.length - end);
+    b = b.slice(start, b.length - end);
   }
-  return (rows[a.length] as number[])[b.length] as number;
+  const width = b.length + 1;
+  if (rows[0].length < width) rows = [new Int32Array(width * 2), new Int32Array(width * 2), new Int32Array(width * 2)];
+  let [twoUp, up, row] = rows;
+  for (let j = 0; j < width; j++) up[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    row[0] = i;
+    let smallest = i;
+    for (let j = 1; j < width; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let best = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        best = Math.min(best, (twoUp[j - 2] as number) + 1);
+      }
+      row[j] = best;
+      if (best < smallest) smallest = best;
+    }
+    // Every later row only adds to these: nothing can come back under the limit.
+    if (smallest > limit) return limit + 1;
+    [twoUp, up, row] = [up, row, twoUp];
+  }
+  return Math.min(up[b.length] as number, limit + 1);
 }
 
 /**
@@ -60,6 +79,13 @@ export function editDistance(a: string, b: string, limit = 2): number {
  * distances (seconds on a large document). Past this many, new keys are listed without a guess.
  */
 const MAX_SIMILARITY_SEARCHES = 64;
+
+/**
+ * The same bound for a new key in a huge object (20,000 chat groups): at most this many sibling
+ * comparisons per proposal in all. A typo of a key that has thousands of siblings is rare, and
+ * without this 64 searches over a 1 MB document took half a second.
+ */
+const MAX_SIBLING_COMPARISONS = 20_000;
 
 /** One object's keys, read once per proposal however many new keys land in it. */
 type Siblings = { keys: readonly string[]; folded: Map<string, string> };
@@ -72,12 +98,15 @@ function siblingsOf(value: JsonObject): Siblings {
 }
 
 /** The existing sibling a new key was probably meant to be, if one is close enough to say so. */
-function similarSibling(key: string, siblings: Siblings): string | undefined {
+function similarSibling(key: string, siblings: Siblings, budget: { comparisons: number }): string | undefined {
   const sameButCase = siblings.folded.get(key.toLowerCase());
   if (sameButCase !== undefined) return sameButCase;
   // Short keys are close to everything; one letter in four is a typo, more is another word.
   const limit = key.length >= 8 ? 2 : key.length >= 4 ? 1 : 0;
   if (limit === 0) return undefined;
+  // All siblings or none: a partial search would guess differently depending on key order.
+  if (budget.comparisons < siblings.keys.length) return undefined;
+  budget.comparisons -= siblings.keys.length;
   let best: { key: string; distance: number } | undefined;
   for (const sibling of siblings.keys) {
     if (Math.abs(sibling.length - key.length) > limit) continue;
@@ -105,6 +134,7 @@ export function newKeysOf(
   const found = new Map<string, NewKey>();
   const siblingsByParent = new Map<JsonObject, Siblings>();
   let searches = 0;
+  const budget = { comparisons: MAX_SIBLING_COMPARISONS };
   for (const leaf of leaves) {
     if (leaf.op !== 'add') continue;
     let value: Json | undefined = base;
@@ -129,7 +159,7 @@ export function newKeysOf(
               siblings = siblingsOf(value);
               siblingsByParent.set(value, siblings);
             }
-            similar = similarSibling(segment.key, siblings);
+            similar = similarSibling(segment.key, siblings, budget);
           }
           found.set(
             path,

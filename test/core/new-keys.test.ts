@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { diffDocuments } from '../../src/core/diff.js';
 import type { JsonObject } from '../../src/core/json.js';
@@ -90,5 +91,36 @@ describe('new keys on the card', () => {
     expect(editDistance('gateway', 'gatewya')).toBe(1);
     expect(editDistance('abc', 'abc')).toBe(0);
     expect(editDistance('model', 'something else', 2)).toBe(3);
+  });
+
+  it('edit distance with its early stop agrees with the full table, capped at limit + 1', () => {
+    // Optimal string alignment, the whole table: the definition the fast version is held to.
+    const full = (a: string, b: string): number => {
+      const d = Array.from({ length: a.length + 1 }, (_, i) =>
+        Array.from({ length: b.length + 1 }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
+      ) as number[][];
+      for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+          const row = d[i] as number[];
+          const up = d[i - 1] as number[];
+          row[j] = Math.min(
+            (up[j] as number) + 1,
+            (row[j - 1] as number) + 1,
+            (up[j - 1] as number) + (a[i - 1] === b[j - 1] ? 0 : 1),
+          );
+          if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+            row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+          }
+        }
+      }
+      return (d[a.length] as number[])[b.length] as number;
+    };
+    const word = fc.string({ unit: fc.constantFrom('a', 'b', 'c', '-', '1'), maxLength: 12 });
+    fc.assert(
+      fc.property(word, word, fc.integer({ min: 0, max: 4 }), (a, b, limit) => {
+        expect(editDistance(a, b, limit)).toBe(Math.min(full(a, b), limit + 1));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
