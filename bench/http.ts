@@ -3,7 +3,7 @@ import { typicalPatch } from './inprocess.js';
 import { startServer } from './lib/child.js';
 import { hash } from './lib/dist.js';
 import { shippedConfig } from './lib/fixtures.js';
-import { install, open } from './lib/install.js';
+import { type BenchInstallation, install, open } from './lib/install.js';
 import { type Load, latency, measurePost } from './lib/load.js';
 import { perSecond, type Row, ratio, type Section } from './lib/report.js';
 
@@ -14,6 +14,35 @@ const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 8);
 const measure = (url: string, token: string | null, body: string): Promise<Load> =>
   measurePost(`${url}/v1/proposals`, token, body, { seconds, connections });
 
+/**
+ * Pending proposals of `patch` measured against a server started (by `serverFor`) on an
+ * installation of its own, removed afterwards. Hashes are keyed per installation, so the body
+ * is made for it.
+ */
+async function onFreshInstallation(
+  document: JsonObject,
+  patch: JsonObject,
+  serverFor: (fresh: BenchInstallation) => { script: string; args: string[]; name: string },
+): Promise<Load> {
+  const fresh = install(document);
+  const opened = open(fresh);
+  const body = JSON.stringify({
+    baseHash: hash.documentHash(opened.service.hashKey, document),
+    patch,
+    reason: 'benchmark',
+    sessionKey: 'bench',
+  });
+  opened.service.close();
+  const { script, args, name } = serverFor(fresh);
+  const server = await startServer(script, args, name);
+  try {
+    return await measure(server.address, fresh.agentToken, body);
+  } finally {
+    await server.stop();
+    fresh.remove();
+  }
+}
+
 export async function run(): Promise<Section> {
   const document: JsonObject = shippedConfig();
   const installation = install(document);
@@ -22,7 +51,7 @@ export async function run(): Promise<Section> {
   const baseHash = hash.documentHash(opened.service.hashKey, document);
   opened.service.close();
   // A protected change (gateway.port) as an agent proposes it: it needs an owner, so it stays pending.
-  const patch = { gateway: { port: 18790 } };
+  const patch: JsonObject = { gateway: { port: 18790 } };
   const dryRun = JSON.stringify({ baseHash, patch: typicalPatch(document), dryRun: true, reason: 'benchmark' });
   const pending = JSON.stringify({ baseHash, patch, reason: 'benchmark', sessionKey: 'bench' });
 
@@ -55,46 +84,17 @@ export async function run(): Promise<Section> {
 
   // The same, on a fresh installation, without group commit: every commit pays its own fsync
   // (what issue 14 measured), so the gain is measured in the same run, on the same machine.
-  const separate = install(document);
-  const openedSeparate = open(separate);
-  const separateBody = JSON.stringify({
-    baseHash: hash.documentHash(openedSeparate.service.hashKey, document),
-    patch,
-    reason: 'benchmark',
-    sessionKey: 'bench',
-  });
-  openedSeparate.service.close();
-  const perCommit = await startServer('countersign.ts', [separate.data, 'fsync-per-commit'], 'countersign-per-commit');
-  let storedPerCommit: Load;
-  try {
-    storedPerCommit = await measure(perCommit.address, separate.agentToken, separateBody);
-  } finally {
-    await perCommit.stop();
-    separate.remove();
-  }
-
+  const storedPerCommit = await onFreshInstallation(document, patch, (fresh) => ({
+    script: 'countersign.ts',
+    args: [fresh.data, 'fsync-per-commit'],
+    name: 'countersign-per-commit',
+  }));
   // What the contract alone costs (bench/servers/required.ts), on a fresh installation.
-  const minimal = install(document);
-  const openedMinimal = open(minimal);
-  const minimalBody = JSON.stringify({
-    baseHash: hash.documentHash(openedMinimal.service.hashKey, document),
-    patch,
-    reason: 'benchmark',
-    sessionKey: 'bench',
-  });
-  openedMinimal.service.close();
-  const requiredServer = await startServer(
-    'required.ts',
-    [minimal.data, minimal.configPath, String(cardBytes)],
-    'required',
-  );
-  let required: Load;
-  try {
-    required = await measure(requiredServer.address, minimal.agentToken, minimalBody);
-  } finally {
-    await requiredServer.stop();
-    minimal.remove();
-  }
+  const required = await onFreshInstallation(document, patch, (fresh) => ({
+    script: 'required.ts',
+    args: [fresh.data, fresh.configPath, String(cardBytes)],
+    name: 'required',
+  }));
 
   const bareAgain = await startServer('bare.ts', [], 'bare');
   let floorSecond: Load;

@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
+import { listenForBench } from '../lib/listen.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: bare-config.ts FILE');
@@ -11,8 +12,4 @@ const body = readFileSync(file, 'utf8');
 const server = Fastify();
 server.get('/v1/config', async (_request, reply) => reply.type('application/json; charset=utf-8').send(body));
 server.get('/v1/config-304', async (_request, reply) => reply.header('etag', '"x"').status(304).send());
-const address = await server.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ address })}\n`);
-process.once('SIGTERM', () => {
-  void server.close().then(() => process.exit(0));
-});
+await listenForBench(server);

@@ -1,5 +1,6 @@
 /** Child process: the floor of the stack, a bare fastify route on 127.0.0.1 that parses the same JSON body. */
 import Fastify from 'fastify';
+import { listenForBench } from '../lib/listen.js';
 
 const server = Fastify({ bodyLimit: 8 * 1024 * 1024 });
 server.post('/v1/proposals', async (request, reply) => {
@@ -11,8 +12,4 @@ server.post('/v1/exec/requests', async (request, reply) => {
   const body = request.body as { sessionKey?: unknown };
   return reply.status(200).send({ decision: 'allow', sessionKey: body.sessionKey ?? null });
 });
-const address = await server.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ address })}\n`);
-process.once('SIGTERM', () => {
-  void server.close().then(() => process.exit(0));
-});
+await listenForBench(server);

@@ -8,6 +8,7 @@ import pino from 'pino';
 import type * as AuthModule from '../../src/http/auth.js';
 import type * as ConfigViewModule from '../../src/service/config-view.js';
 import { app, context, distRoot } from '../lib/dist.js';
+import { listenForBench } from '../lib/listen.js';
 
 const { callerOf } = (await import(new URL('http/auth.js', distRoot).href)) as typeof AuthModule;
 const { uncachedConfig } = (await import(new URL('service/config-view.js', distRoot).href)) as typeof ConfigViewModule;
@@ -20,11 +21,4 @@ server.get('/bench/config-uncached', async (request: FastifyRequest) => {
   callerOf(request);
   return uncachedConfig(service, undefined);
 });
-const address = await server.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ address })}\n`);
-process.once('SIGTERM', () => {
-  void server.close().then(() => {
-    service.close();
-    process.exit(0);
-  });
-});
+await listenForBench(server, () => service.close());

@@ -14,6 +14,7 @@ import { lstatSync, readFileSync } from 'node:fs';
 import Fastify from 'fastify';
 import pino from 'pino';
 import { context, hash } from '../lib/dist.js';
+import { listenForBench } from '../lib/listen.js';
 
 const [data, configPath, cardBytes] = process.argv.slice(2);
 if (!data || !configPath || !cardBytes) throw new Error('usage: required.ts DATA_DIR CONFIG_PATH CARD_BYTES');
@@ -106,11 +107,4 @@ server.post('/v1/proposals', async (request, reply) => {
     .header('content-type', 'application/json; charset=utf-8')
     .send(`{"status":"pending","proposal":${card}}`);
 });
-const address = await server.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`${JSON.stringify({ address })}\n`);
-process.once('SIGTERM', () => {
-  void server.close().then(() => {
-    service.close();
-    process.exit(0);
-  });
-});
+await listenForBench(server, () => service.close());
