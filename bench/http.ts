@@ -6,6 +6,7 @@ import { shippedConfig } from './lib/fixtures.js';
 import { type BenchInstallation, install, open } from './lib/install.js';
 import { type Load, latency, measurePost } from './lib/load.js';
 import { perSecond, type Row, ratio, type Section } from './lib/report.js';
+import { storageFloorMicros } from './lib/storage-floor.js';
 
 const connections = 10;
 const seconds = Number(process.env.BENCH_HTTP_SECONDS ?? 8);
@@ -105,6 +106,11 @@ export async function run(): Promise<Section> {
   }
   const floor = (floorFirst.requests + floorSecond.requests) / 2;
   const floorP99 = Math.max(floorFirst.p99, floorSecond.p99);
+  // The bound any stored propose meets on this stack: a bare route's request plus the cheapest
+  // transaction that stores a card-sized proposal and its audit event (bench/lib/storage-floor.ts),
+  // both on the one event loop.
+  const storageMicros = storageFloorMicros(cardBytes);
+  const bound = 1 / (1 / floor + storageMicros / 1e6);
 
   const row = (id: string, label: string, result: Load): Row => {
     const factor = result.requests / floor;
@@ -144,6 +150,22 @@ export async function run(): Promise<Section> {
           floorRequestsPerSecond: floor,
           ratio: required.requests / floor,
           countersignToRequired: stored.requests / required.requests,
+          cardBytes,
+        },
+      },
+      {
+        id: 'http-bound',
+        benchmark: 'bound for any stored propose: a bare request + the least stored-proposal transaction',
+        result: `≤ ${perSecond(bound)} (transaction ${storageMicros.toFixed(0)} µs, ${cardBytes} B card)`,
+        floor: `${perSecond(floor)} bare fastify`,
+        ratio: ratio(bound / floor),
+        target: 'report',
+        met: null,
+        figures: {
+          boundRequestsPerSecond: bound,
+          storageMicros,
+          floorRequestsPerSecond: floor,
+          ratio: bound / floor,
           cardBytes,
         },
       },

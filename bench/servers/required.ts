@@ -4,8 +4,9 @@
  * propose, on the same installation's SQLite database, with the same group commit. Per request:
  * token lookup by SHA-256, freeze row, document stamp + recorded hash, stale-base check, the
  * merge patch applied to a copy, target and patch hashes (canonical JSON + HMAC), one
- * transaction inserting the proposal row (the real card's size) and a hash-chained audit event,
- * and a reply sent once the commit is durable. No classification, diff, redaction, review,
+ * transaction inserting the proposal row (the real card's size) and a hash-chained audit event
+ * into the leanest tables a proposal can have (bench/lib/storage-floor.ts: integer keys, no
+ * index), and a reply sent once the commit is durable. No classification, diff, redaction, review,
  * card building, limits or schema. Its ratio to bare fastify bounds what any implementation of
  * the contract can reach on this machine. Prints its address.
  */
@@ -15,6 +16,7 @@ import Fastify from 'fastify';
 import pino from 'pino';
 import { context, hash } from '../lib/dist.js';
 import { listenForBench } from '../lib/listen.js';
+import { leanProposalStore } from '../lib/storage-floor.js';
 
 const [data, configPath, cardBytes] = process.argv.slice(2);
 if (!data || !configPath || !cardBytes) throw new Error('usage: required.ts DATA_DIR CONFIG_PATH CARD_BYTES');
@@ -42,15 +44,8 @@ function merge(target: Doc, patch: Doc): Doc {
 const token = db.prepare('SELECT id, agent_id FROM tokens WHERE token_hash = ? AND revoked_at IS NULL');
 const freeze = db.prepare('SELECT frozen FROM freeze_state WHERE id = 1').pluck();
 const lastHash = db.prepare('SELECT last_hash FROM targets WHERE name = ?').pluck();
-const head = db.prepare('SELECT seq, hash FROM audit_events ORDER BY seq DESC LIMIT 1');
-const insertProposal = db.prepare(
-  `INSERT INTO proposals (id, target, status, tier, token_id, agent_id, session_key, base_hash, patch_hash,
-     target_hash, created_at, expires_at, card, operations, resolution, grant_expires_at, updated_at)
-   VALUES (?, 'openclaw', 'pending', 'protected', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)`,
-);
-const insertEvent = db.prepare(
-  'INSERT INTO audit_events (seq, kind, at, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)',
-);
+// The proposal and its audit event go to the leanest tables a stored proposal can have.
+const storeProposal = leanProposalStore(db, (previousHash, event) => hash.sha256(previousHash + event));
 const padding = 'x'.repeat(Math.max(0, Number(cardBytes) - 200));
 
 const server = Fastify({ bodyLimit: 8 * 1024 * 1024 });
@@ -72,35 +67,8 @@ server.post('/v1/proposals', async (request, reply) => {
   const id = randomUUID();
   const at = new Date().toISOString();
   const card = JSON.stringify({ id, baseHash, targetHash, patchHash, reason: body.reason ?? null, padding });
-  db.transaction(() => {
-    insertProposal.run(
-      id,
-      caller.id,
-      caller.agent_id,
-      body.sessionKey ?? null,
-      baseHash,
-      patchHash,
-      targetHash,
-      at,
-      at,
-      card,
-      JSON.stringify(body.patch),
-      at,
-    );
-    const previous = head.get() as { seq: number; hash: string };
-    const event = hash.canonical({
-      kind: 'proposal.created',
-      at,
-      proposalId: id,
-      seq: previous.seq + 1,
-      prevHash: previous.hash,
-      baseHash,
-      targetHash,
-      patchHash,
-      padding: padding.slice(0, 400),
-    });
-    insertEvent.run(previous.seq + 1, 'proposal.created', at, event, previous.hash, hash.sha256(previous.hash + event));
-  })();
+  const event = hash.canonical({ kind: 'proposal.created', at, proposalId: id, baseHash, targetHash, patchHash });
+  storeProposal(card, event, JSON.stringify(body.patch));
   await durability.whenDurable();
   return reply
     .status(202)
