@@ -4,6 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
+/** One stored proposal: the base it applies to, its card and operations, and its audit event's body. */
+export type LeanProposal = { baseHash: string; card: string; operations: string; event: string };
+
 /**
  * The least a stored proposal can be in SQLite, whatever the schema: a row carrying the card and
  * a chained audit event, in two tables with integer keys and no secondary index, inserted in one
@@ -13,7 +16,7 @@ import Database from 'better-sqlite3';
 export function leanProposalStore(
   db: Database.Database,
   chain: (previousHash: string, event: string) => string,
-): (card: string, event: string, operations: string) => void {
+): (proposal: LeanProposal) => void {
   db.exec(`CREATE TABLE IF NOT EXISTS lean_proposals (id INTEGER PRIMARY KEY, uid TEXT, base_hash TEXT, operations TEXT, card TEXT, at TEXT);
     CREATE TABLE IF NOT EXISTS lean_events (seq INTEGER PRIMARY KEY, body TEXT, prev_hash TEXT, hash TEXT);
     INSERT OR IGNORE INTO lean_events VALUES (0, '{}', '', 'genesis');`);
@@ -22,8 +25,8 @@ export function leanProposalStore(
   );
   const head = db.prepare('SELECT seq, hash FROM lean_events ORDER BY seq DESC LIMIT 1');
   const insertEvent = db.prepare('INSERT INTO lean_events (seq, body, prev_hash, hash) VALUES (?, ?, ?, ?)');
-  return db.transaction((card: string, event: string, operations: string) => {
-    insertProposal.run(randomUUID(), card.slice(0, 76), operations, card, new Date().toISOString());
+  return db.transaction(({ baseHash, card, operations, event }: LeanProposal) => {
+    insertProposal.run(randomUUID(), baseHash, operations, card, new Date().toISOString());
     const previous = head.get() as { seq: number; hash: string };
     insertEvent.run(previous.seq + 1, event, previous.hash, chain(previous.hash, event));
   });
@@ -46,14 +49,18 @@ export function storageFloorMicros(cardBytes: number, seconds = 2): number {
     // Storage alone: the chain hash is a constant here (the required-work server computes it).
     const store = leanProposalStore(db, () => `sha256:${'0'.repeat(64)}`);
     const card = 'x'.repeat(cardBytes);
-    const event = card.slice(0, 400);
-    const operations = '[{"op":"replace","path":"/gateway/port","value":18790}]';
+    const proposal: LeanProposal = {
+      baseHash: `hmac-sha256:${'0'.repeat(64)}`,
+      card,
+      operations: '[{"op":"replace","path":"/gateway/port","value":18790}]',
+      event: card.slice(0, 400),
+    };
     // Warm up until the WAL has wrapped at least once, then time whole batches.
-    for (let index = 0; index < 2000; index++) store(card, event, operations);
+    for (let index = 0; index < 2000; index++) store(proposal);
     let done = 0;
     const started = performance.now();
     while (performance.now() - started < seconds * 1000) {
-      for (let index = 0; index < 500; index++) store(card, event, operations);
+      for (let index = 0; index < 500; index++) store(proposal);
       done += 500;
     }
     return ((performance.now() - started) * 1000) / done;

@@ -68,7 +68,7 @@ server.post('/v1/proposals', async (request, reply) => {
   const at = new Date().toISOString();
   const card = JSON.stringify({ id, baseHash, targetHash, patchHash, reason: body.reason ?? null, padding });
   const event = hash.canonical({ kind: 'proposal.created', at, proposalId: id, baseHash, targetHash, patchHash });
-  storeProposal(card, event, JSON.stringify(body.patch));
+  storeProposal({ baseHash, card, operations: JSON.stringify(body.patch), event });
   await durability.whenDurable();
   return reply
     .status(202)
